@@ -1,0 +1,100 @@
+"""Startup and keystroke-to-diagnostic latency of the language server, measured over real stdio.
+
+- initialize: wall time from spawning the process to the initialize response, median of N runs, for promptls and
+  for a bare pygls server (bench/bare_pygls_server.py) on the same machine; RSS of promptls after `initialized`
+  and after analysing a first document.
+- edit latency: a 2,000-line Dotprompt file is opened; then one-character edits are sent one at a time, each
+  timed from didChange to the publishDiagnostics carrying that version (median and p95).
+Run: .venv/bin/python bench/bench_lsp.py [--runs 10] [--edits 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from lsp_wire import Wire  # noqa: E402
+
+
+def big_prompt(lines: int = 2000) -> str:
+    head = "---\nmodel: gpt-4o\nconfig:\n  maxOutputTokens: 500\ninput:\n  schema:\n    name: string\n" \
+           "    items(array): string\n  default:\n    name: Ada\n---\n{{role \"system\"}}\n"
+    body = []
+    for i in range(lines - 14):
+        if i % 50 == 0:
+            body.append('{{role "user"}}' if i % 100 else '{{role "system"}}')
+        elif i % 7 == 0:
+            body.append(f"Line {i}: {{{{#if name}}}}Dear {{{{name}}}}{{{{/if}}}}, item {{{{#each items}}}}{{{{this}}}}"
+                        "{{/each}}.")
+        else:
+            body.append(f"Line {i}: the quick brown fox jumps over the lazy dog, again and again, number {i}.")
+    return head + "\n".join(body) + "\n"
+
+
+def p(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def startup(cmd: list[str], runs: int) -> tuple[list[float], list[float]]:
+    times, rss = [], []
+    for _ in range(runs):
+        w = Wire(cmd)
+        times.append(w.initialize())
+        time.sleep(0.3)
+        rss.append(w.rss_mb())
+        w.close()
+    return times, rss
+
+
+def edit_latency(edits: int) -> tuple[list[float], float, float]:
+    w = Wire([sys.executable, "-m", "promptls", "serve"])
+    w.initialize()
+    text = big_prompt()
+    uri = "file:///tmp/promptls-bench/big.prompt"
+    w.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "dotprompt", "version": 1,
+                                                     "text": text}}, request=False)
+    w.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version") == 1, 60)
+    rss_open = w.rss_mb()
+    lat = []
+    line = 500
+    for v in range(2, edits + 2):
+        ch = "x" if v % 2 else "y"
+        t0 = time.perf_counter()
+        w.send("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": v},
+            "contentChanges": [{"range": {"start": {"line": line, "character": 0},
+                                          "end": {"line": line, "character": 0}}, "text": ch}]}, request=False)
+        w.wait(lambda m, v=v: m.get("method") == "textDocument/publishDiagnostics"
+               and m["params"].get("version") == v, 30)
+        lat.append((time.perf_counter() - t0) * 1000)
+    rss_end = w.rss_mb()
+    w.close()
+    return lat, rss_open, rss_end
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--edits", type=int, default=60)
+    a = ap.parse_args()
+    here = Path(__file__).parent
+    bare_t, bare_rss = startup([sys.executable, str(here / "bare_pygls_server.py")], a.runs)
+    ours_t, ours_rss = startup([sys.executable, "-m", "promptls", "serve"], a.runs)
+    mb, mo = statistics.median(bare_t) * 1000, statistics.median(ours_t) * 1000
+    print(f"initialize (spawn -> response), median of {a.runs}: bare pygls {mb:.0f} ms, promptls {mo:.0f} ms, "
+          f"ratio {mo / mb:.2f}x")
+    print(f"RSS after initialized: bare pygls {statistics.median(bare_rss):.1f} MB, "
+          f"promptls {statistics.median(ours_rss):.1f} MB")
+    lat, rss_open, rss_end = edit_latency(a.edits)
+    print(f"one-character edit in a 2,000-line .prompt -> fresh diagnostics ({len(lat)} edits): "
+          f"median {statistics.median(lat):.1f} ms, p95 {p(lat, 0.95):.1f} ms, max {max(lat):.1f} ms")
+    print(f"RSS with the 2,000-line document open: {rss_open:.1f} MB (after the edits: {rss_end:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

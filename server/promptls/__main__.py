@@ -1,0 +1,5 @@
+"""`python -m promptls` runs the CLI."""
+
+from promptls.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure analysis: document model + catalog + tokenizer + config in, findings out. No LSP, no SDK."""

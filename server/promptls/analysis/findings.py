@@ -1,0 +1,84 @@
+"""The result types of analysis: findings (with stable rule codes), their fixes, and a per-file report."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptls.positions import Span
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that a larger value is more severe (for --fail-on comparisons)."""
+
+    HINT = 1
+    INFO = 2
+    WARNING = 3
+    ERROR = 4
+
+    @classmethod
+    def parse(cls, name: str) -> Severity:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {name!r}: use error, warning, info or hint") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    """Replace `span` of the analysed document with `new_text`."""
+
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    edits: tuple[TextEdit, ...]
+    preferred: bool = False
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    fixes: tuple[Fix, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MessageTokens:
+    role: str
+    tokens: int
+    span: Span | None = None
+
+
+@dataclass(slots=True)
+class TokenReport:
+    """What one call of this prompt costs in tokens and money, and how sure we are."""
+
+    tokenizer: str
+    exact: bool
+    input: int
+    output_reserved: int
+    messages: list[MessageTokens] = field(default_factory=list)
+    cost_usd: float | None = None
+    rendered_with: str = ""  # e.g. "defaults and samples for: topic, style"
+
+
+@dataclass(slots=True)
+class FileReport:
+    path: str
+    dialect: str
+    model: str | None
+    findings: list[Finding]
+    tokens: TokenReport | None = None
+    skipped: str | None = None  # reason the file was not analysed (binary, too large, ...)

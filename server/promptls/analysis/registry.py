@@ -1,0 +1,140 @@
+"""The rule registry: every finding promptls can report, with its stable code, default severity and rationale.
+
+Codes never change meaning once released. The README's rule table and SARIF rule metadata are generated from
+this list, so a rule exists only once it is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from promptls.analysis.findings import Severity
+
+E, W, I, H = Severity.ERROR, Severity.WARNING, Severity.INFO, Severity.HINT
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    rationale: str
+
+
+_RULES = [
+    # -- frontmatter -------------------------------------------------------------------------------
+    Rule("FM001", "yaml-syntax", E, "The frontmatter is not valid YAML.",
+         "Every runtime parses the frontmatter before rendering; a YAML error fails the whole prompt at load."),
+    Rule("FM002", "unclosed-frontmatter", E, "The frontmatter opens with `---` but never closes.",
+         "Without the closing `---` the runtime treats the whole file as YAML or as body, never as intended."),
+    Rule("FM003", "unknown-key", W, "A frontmatter key the format does not define.",
+         "Misspelt keys (`temprature`) are silently ignored by runtimes; extensions belong under `ext`/`metadata`."),
+    Rule("FM004", "wrong-type", E, "A frontmatter value has the wrong type.",
+         "A string where a number or mapping is expected is rejected by the runtime or the provider API."),
+    Rule("FM005", "bad-enum", E, "A frontmatter value is not one of the allowed values.",
+         "Values such as `output.format` or a Prompty `model.api` accept a fixed set; others fail at run time."),
+    Rule("FM006", "out-of-range", W, "A sampling parameter is outside the range providers accept.",
+         "Providers reject temperature/top_p outside their range with a 400 error on every call."),
+    Rule("FM007", "prompty-v1-key-in-v2", W, "A Prompty v1 key in a Prompty v2 file.",
+         "Prompty v2 ignores legacy keys such as `model.configuration` or `sample`; the setting is silently lost."),
+    Rule("FM008", "prompty-v2-key-in-v1", W, "A Prompty v2 key in a Prompty v1 file.",
+         "A v1 runtime does not know v2 keys such as `model.connection` or `inputs` lists; mixing both is ambiguous."),
+    Rule("FM009", "json-output-without-schema", W, "`output.format: json` without an output schema.",
+         "Without a schema the model decides the JSON shape, so downstream parsing breaks unpredictably."),
+    Rule("FM010", "dialect-assumed", I, "The file's dialect was guessed; says which one was assumed.",
+         "A `.prompt` file without Dotprompt frontmatter may be another format; stating the guess explains the "
+         "findings that follow and avoids a wall of false errors."),
+    # -- template syntax ---------------------------------------------------------------------------
+    Rule("TP001", "template-syntax", E, "The template engine cannot parse this.",
+         "A syntax error makes the render fail; the position comes from the engine's own parser where possible."),
+    Rule("TP002", "unclosed-block", E, "A block is opened and never closed.",
+         "An unclosed `{{#if}}`/`{% for %}` is a render error in every engine."),
+    Rule("TP003", "unmatched-close", E, "A block is closed that was never opened, or closed with another name.",
+         "The engine rejects a closing tag with no matching opening tag."),
+    Rule("TP004", "stray-brace", E, "A `}}` without `{{`, or a `{{` never closed.",
+         "Stray delimiters render literally or break the parse, depending on the engine."),
+    Rule("TP005", "wrong-engine-syntax", E, "Syntax of another template engine.",
+         "Jinja tags in a Handlebars body (or the reverse) are printed to the model verbatim."),
+    Rule("TP006", "too-deep", W, "Nesting too deep to analyse safely.",
+         "Analysis stops descending past a bound so that hostile input cannot exhaust the server."),
+    Rule("TP007", "unknown-role", E, "A message role the format does not know.",
+         "Providers accept system/user/assistant (and tool/developer in some); other roles fail the request."),
+    Rule("TP008", "empty-message", W, "A message with no content.",
+         "Empty messages are rejected by several providers (Anthropic, Gemini) and waste a turn elsewhere."),
+    Rule("TP009", "role-block", W, "`{{#role}}...{{/role}}` used as a block.",
+         "Dotprompt's `role` is a plain helper that starts a message; as a block, runtimes drop or misplace the "
+         "enclosed text. Write `{{role \"system\"}}` before the message instead."),
+    # -- variables ---------------------------------------------------------------------------------
+    Rule("VR001", "undefined-variable", W, "A variable used in the template but not declared as an input.",
+         "Undeclared variables render empty, silently; the model then answers a different prompt."),
+    Rule("VR002", "unused-input", W, "A declared input that the template never uses.",
+         "The caller pays to supply it and the model never sees it; often a typo in the template."),
+    Rule("VR003", "required-input-without-value", I, "A required input with neither a default nor a sample.",
+         "Without a value the prompt cannot be previewed, counted or run from the editor."),
+    Rule("VR004", "sample-type-mismatch", W, "A sample/default value does not match the declared type.",
+         "The preview and token counts then describe a call that production will never make."),
+    # -- partials and references -------------------------------------------------------------------
+    Rule("PT001", "missing-partial", E, "A partial that cannot be found.",
+         "Dotprompt resolves `{{> name}}` from `_name.prompt`; a missing file fails the render."),
+    Rule("PT002", "circular-partial", E, "Partials that include each other.",
+         "A cycle recurses until the runtime's depth limit and fails."),
+    Rule("RF001", "file-ref-escapes", E, "`${file:...}` points outside the prompt's folder.",
+         "Reading files outside the prompt's folder can leak unrelated files into a prompt."),
+    Rule("RF002", "env-ref-without-default", I, "`${env:VAR}` without a default.",
+         "The prompt fails to load wherever the variable is not set (CI, a colleague's machine)."),
+    Rule("RF003", "file-ref-missing", E, "`${file:...}` names a file that does not exist.",
+         "The runtime fails to load the prompt."),
+    # -- tokens and cost ---------------------------------------------------------------------------
+    Rule("TK001", "token-count", I, "Tokens of one call: input, reserved output, and the tokenizer used.",
+         "Knowing the size of a prompt while writing it is the first defence against cost and overflow."),
+    Rule("TK002", "context-overflow", E, "Input plus reserved output exceeds the model's context window.",
+         "The provider rejects the request (or truncates it) on every call."),
+    Rule("TK003", "max-output-above-limit", E, "The requested max output is above the model's limit.",
+         "Providers reject `max_tokens` above the model's maximum with a 400 error."),
+    Rule("TK004", "cost-per-call", I, "Estimated cost of one call at list prices.",
+         "A prompt's cost is a design decision; seeing it per call makes it one."),
+    Rule("TK005", "over-budget", W, "The estimated cost per call is above the configured budget.",
+         "Teams set a per-call budget; crossing it should be a review decision, not an accident."),
+    Rule("TK006", "price-tier-crossed", W, "The input crosses a price tier (e.g. above 200k tokens).",
+         "Some models charge a higher rate for the whole request past a token threshold."),
+    Rule("TK007", "variable-in-cached-prefix", H, "A variable early in the prompt prevents prompt caching.",
+         "Provider prompt caches match an exact prefix; a variable near the start makes every call a cache miss."),
+    # -- models ------------------------------------------------------------------------------------
+    Rule("MD001", "unknown-model", W, "The model is not in the catalog.",
+         "A typo in a model id fails every call; custom models can be declared in config."),
+    Rule("MD002", "deprecated-model", W, "The model is deprecated and has a shutdown date or successor.",
+         "Deprecated models stop working on their shutdown date; migrating early avoids an outage."),
+    Rule("MD003", "retired-model", E, "The model's shutdown date has passed.",
+         "Every call to a retired model fails; the successor named in the message is the usual replacement."),
+    # -- secrets -----------------------------------------------------------------------------------
+    Rule("SC001", "literal-secret", E, "An API key written literally in the file.",
+         "Keys in prompt files end up in git history, logs and prompts sent to third parties."),
+    # -- robustness --------------------------------------------------------------------------------
+    Rule("IO001", "file-skipped", W, "The file could not be analysed (binary, invalid UTF-8, too large).",
+         "Saying why a file was skipped beats silently passing it."),
+    Rule("CF001", "invalid-config", E, "The promptls configuration is invalid.",
+         "A bad setting is reported where it is, instead of being silently ignored."),
+]
+
+RULES: dict[str, Rule] = {r.code: r for r in _RULES}
+RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in _RULES}
+
+
+def rule(code: str) -> Rule:
+    return RULES[code]
+
+
+def lookup(code_or_name: str) -> Rule | None:
+    """A rule by code (`VR001`) or name (`undefined-variable`)."""
+    return RULES.get(code_or_name.upper()) or RULES_BY_NAME.get(code_or_name.lower())
+
+
+def matches(selector: str, code: str) -> bool:
+    """Ruff-style selectors: `ALL`, a family prefix (`VR`, `TK00`) or a full code; names are accepted too."""
+    sel = selector.strip()
+    r = RULES_BY_NAME.get(sel.lower())
+    if r is not None:
+        return r.code == code
+    sel = sel.upper()
+    return sel == "ALL" or code.startswith(sel)

@@ -1,0 +1,121 @@
+"""TK rules: tokens and cost of one call, context overflow, max output above the model's limit, per-call budget,
+price tiers and the prompt-caching hint. The token report itself is computed here and kept on the context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from promptls.analysis.context import Context
+from promptls.analysis.findings import Finding, MessageTokens, TokenReport
+from promptls.documents.model import PromptDocument
+from promptls.documents.render import render_messages, values_for
+from promptls.positions import Span
+
+DEFAULT_TOKENIZER = "o200k_base"
+CACHE_MIN_TOKENS = 1024
+
+
+def _where(doc: PromptDocument) -> Span:
+    if doc.model and doc.model.span:
+        return doc.model.span
+    return Span(doc.body_span.start, doc.body_span.start)
+
+
+def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | None, str | None]:
+    """The token report, the resolved model info (or None) and a render error (or None)."""
+    from promptls.tokens import count_chat, counter_for_tokenizer
+
+    info = None
+    if doc.model is not None:
+        info = ctx.catalog.resolve(doc.model.ref, doc.model.provider).info
+    tokenizer = info.tokenizer if info is not None else DEFAULT_TOKENIZER
+    counter = counter_for_tokenizer(tokenizer)
+    data, filled, missing = values_for(doc)
+    error = None
+
+    def partial(name: str) -> str | None:
+        found = ctx.partials(name, doc.path)
+        if found is None:
+            return None
+        from promptls.documents import frontmatter as fmmod
+
+        return found[1][fmmod.split(found[1]).body_start:]
+
+    try:
+        pairs = render_messages(doc, data, partial)
+    except Exception as e:  # a template the engine rejects: count the raw body instead, and say so
+        error = str(e).splitlines()[0] if str(e) else type(e).__name__
+        pairs = [(m.role, doc.text[m.content_span.start:m.content_span.end]) for m in doc.messages]
+    chat = count_chat(pairs, counter)
+    spans = [m.content_span for m in doc.messages] if len(doc.messages) == len(pairs) else [None] * len(pairs)
+    msgs = [MessageTokens(r, n, s) for (r, _), n, s in zip(pairs, chat.per_message, spans, strict=False)]
+    notes = []
+    if filled:
+        notes.append("defaults/samples for " + ", ".join(filled))
+    if missing:
+        notes.append("no value for " + ", ".join(missing))
+    if error:
+        notes.append("raw template counted: render failed")
+    reserved = doc.max_output or 0
+    cost = None
+    tier_note = None
+    if info is not None:
+        from promptls.catalog import price_call
+
+        price = price_call(info.id, chat.total, reserved)
+        cost, tier_note = price.cost_usd, price.tier_note
+    report = TokenReport(counter.name, counter.exact, chat.total, reserved, msgs, cost, "; ".join(notes))
+    ctx.extra["tier_note"] = tier_note
+    return report, info, error
+
+
+def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
+    report, info, _error = compute(doc, ctx)
+    ctx.extra["tokens"] = report
+    where = _where(doc)
+    kind = "exact" if report.exact else "estimated"
+    out = f" + {report.output_reserved:,} reserved output" if report.output_reserved else ""
+    note = f"; {report.rendered_with}" if report.rendered_with else ""
+    yield ctx.finding("TK001", f"{report.input:,} input tokens{out} ({kind}, {report.tokenizer}{note}).", where,
+                      tokens=report.input)
+    if info is None:
+        return
+    if info.context_window and report.input + report.output_reserved > info.context_window:
+        yield ctx.finding("TK002", f"Input {report.input:,} + reserved output {report.output_reserved:,} tokens "
+                          f"exceeds `{info.id}`'s context window of {info.context_window:,}.",
+                          doc.max_output_span or where)
+    if doc.max_output and info.max_output and doc.max_output > info.max_output and doc.max_output_span:
+        yield ctx.finding("TK003", f"Max output {doc.max_output:,} is above `{info.id}`'s limit of "
+                          f"{info.max_output:,} tokens.", doc.max_output_span)
+    if report.cost_usd is not None:
+        yield ctx.finding("TK004", f"About ${report.cost_usd:.6f} per call at list prices for `{info.id}`"
+                          + (" (input only: no max output set)" if not report.output_reserved else "") + ".",
+                          where, cost_usd=report.cost_usd)
+        budget = ctx.config.per_call_budget_usd
+        if budget is not None and report.cost_usd > budget:
+            yield ctx.finding("TK005", f"Estimated ${report.cost_usd:.4f} per call is above the budget of "
+                              f"${budget:.4f}.", where, severity=ctx.config.budget_severity)
+    tier = ctx.extra.get("tier_note")
+    if tier:
+        yield ctx.finding("TK006", f"{tier}.", where)
+    yield from _cache_hint(doc, ctx, info, report)
+
+
+def _cache_hint(doc: PromptDocument, ctx: Context, info, report: TokenReport) -> Iterator[Finding]:
+    if not getattr(info, "supports_prompt_caching", False):
+        return
+    refs = sorted((r for r in doc.template.refs if not r.maybe), key=lambda r: r.span.start)
+    if not refs:
+        return
+    first = refs[0]
+    from promptls.tokens import counter_for_tokenizer
+
+    counter = counter_for_tokenizer(report.tokenizer)
+    minimum = getattr(info, "prompt_cache_min_tokens", None) or CACHE_MIN_TOKENS
+    before = counter.count(doc.text[doc.body_span.start:first.span.start])
+    nxt = refs[1].span.start if len(refs) > 1 else doc.body_span.end
+    static_after = counter.count(doc.text[first.span.end:nxt])
+    if before < minimum <= static_after:
+        yield ctx.finding("TK007", f"`{first.root}` comes before {static_after:,} tokens of static text, so the "
+                          "provider's prompt cache can never reuse them; move variables after the static part.",
+                          first.span)

@@ -1,0 +1,75 @@
+"""Which findings the user wants: select/ignore (global and per glob), severity overrides, and inline
+`promptls-ignore` comments in the file's own comment syntax:
+
+- Handlebars/Mustache: `{{! promptls-ignore VR001 }}`  - Jinja: `{# promptls-ignore VR001 #}`
+- YAML frontmatter: `# promptls-ignore VR001`
+A comment applies to its own line and the next one; without codes it applies to every code.
+`promptls-ignore-file CODES` anywhere applies to the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from promptls.analysis.findings import Finding
+from promptls.analysis.registry import matches
+from promptls.config import Config
+from promptls.documents.model import PromptDocument
+from promptls.positions import LineIndex
+
+_DIRECTIVE = re.compile(r"promptls-ignore(?P<file>-file)?(?:[: \t]+(?P<codes>[A-Za-z0-9_, \t-]+))?")
+
+
+def _codes(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    return tuple(c for c in re.split(r"[\s,]+", raw.strip()) if c and re.fullmatch(r"[A-Za-z]+\d*|[a-z-]+", c))
+
+
+def inline_suppressions(doc: PromptDocument, index: LineIndex) -> tuple[dict[int, tuple[str, ...]], tuple[str, ...]]:
+    """line -> codes suppressed on that line (empty tuple: all), and file-wide codes."""
+    per_line: dict[int, tuple[str, ...]] = {}
+    file_codes: list[str] = []
+    comments = list(doc.template.comments) + list(doc.frontmatter.comments)
+    for span, text in comments:
+        for m in _DIRECTIVE.finditer(text):
+            codes = _codes(m.group("codes"))
+            if m.group("file"):
+                file_codes.extend(codes or ("ALL",))
+                continue
+            start_line = index.pos(span.start).line
+            end_line = index.pos(span.end).line
+            for line in range(start_line, end_line + 2):
+                prev = per_line.get(line)
+                per_line[line] = () if prev == () or not codes else tuple({*(prev or ()), *codes})
+    return per_line, tuple(file_codes)
+
+
+def is_selected(code: str, config: Config, path: str) -> bool:
+    if not any(matches(s, code) for s in config.select):
+        return False
+    ignored = (*config.ignore, *config.ignored_for(path))
+    return not any(matches(s, code) for s in ignored)
+
+
+def apply(findings: list[Finding], doc: PromptDocument | None, config: Config, path: str,
+          index: LineIndex) -> list[Finding]:
+    per_line: dict[int, tuple[str, ...]] = {}
+    file_codes: tuple[str, ...] = ()
+    if doc is not None:
+        per_line, file_codes = inline_suppressions(doc, index)
+    overrides = dict(config.severity)
+    out = []
+    for f in findings:
+        if not is_selected(f.code, config, path):
+            continue
+        if any(matches(c, f.code) for c in file_codes):
+            continue
+        line_codes = per_line.get(index.pos(f.span.start).line)
+        if line_codes is not None and (line_codes == () or any(matches(c, f.code) for c in line_codes)):
+            continue
+        if f.code in overrides:
+            f = replace(f, severity=overrides[f.code])
+        out.append(f)
+    return out

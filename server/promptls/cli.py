@@ -1,0 +1,226 @@
+"""The `promptls` command: `serve` (the language server), `check` (CI), `models`, `schema`, `rules`,
+and the router's `run`, `doctor`, `usage`. Heavy modules are imported inside each command."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+from pathlib import Path
+
+from promptls import __version__
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
+             ".ruff_cache", ".pytest_cache", "dist", "build"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="promptls", description="Language server and checker for LLM prompt files.")
+    p.add_argument("--version", action="version", version=f"promptls {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    s = sub.add_parser("serve", help="run the language server (stdio by default)")
+    s.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (default)")
+    s.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
+    s.add_argument("--log-file", help="write the server log to this file")
+    s.add_argument("-v", "--verbose", action="store_true")
+    s.set_defaults(func=_serve)
+
+    c = sub.add_parser("check", help="check prompt files (files, folders, globs) like CI would")
+    c.add_argument("paths", nargs="*", default=["."], help="files, folders or globs (default: .)")
+    c.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
+    c.add_argument("--fail-on", choices=["error", "warning", "info", "hint", "never"], default="error")
+    c.add_argument("--select", help="comma-separated codes/prefixes/names to enable (replaces config)")
+    c.add_argument("--ignore", help="comma-separated codes/prefixes/names to disable (adds to config)")
+    c.add_argument("--model", help="check every file as if it used this model")
+    c.add_argument("--config", help="path to promptls.toml or pyproject.toml")
+    c.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    c.add_argument("--no-color", action="store_true")
+    c.set_defaults(func=_check)
+
+    m = sub.add_parser("models", help="list the model catalog: context, max output, prices, deprecation")
+    m.add_argument("query", nargs="?", default="")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=_models)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of the settings")
+    sc.set_defaults(func=_schema)
+
+    r = sub.add_parser("rules", help="list every rule with its code, severity and rationale")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=_rules)
+
+    try:
+        from promptls.router.cli import register
+    except ImportError:
+        register = None
+    if register is not None:
+        register(sub)
+    return p
+
+
+# -- serve ------------------------------------------------------------------------------------------------
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    level = logging.DEBUG if args.verbose else logging.INFO
+    if args.log_file:
+        logging.basicConfig(filename=args.log_file, level=level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    else:
+        logging.basicConfig(stream=sys.stderr, level=logging.WARNING if not args.verbose else logging.DEBUG)
+    from promptls.lsp.server import create_server
+
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not port.isdigit():
+            print(f"promptls: --tcp expects HOST:PORT, got {args.tcp!r}", file=sys.stderr)
+            return 2
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+# -- check ------------------------------------------------------------------------------------------------
+def collect_files(paths: list[str], config) -> tuple[list[str], list[str]]:
+    """Prompt files under the given paths, and messages for paths that matched nothing."""
+    from promptls.documents.load import is_prompt_path
+
+    out: dict[str, None] = {}
+    problems = []
+    for raw in paths:
+        matches = [raw] if os.path.exists(raw) else sorted(glob.glob(raw, recursive=True))
+        if not matches:
+            problems.append(f"{raw}: no such file, folder or glob match")
+            continue
+        for m in matches:
+            if os.path.isdir(m):
+                for root, dirs, files in os.walk(m):
+                    dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                    for f in sorted(files):
+                        full = os.path.join(root, f)
+                        if is_prompt_path(full, config):
+                            out[os.path.normpath(full)] = None
+            else:
+                out[os.path.normpath(m)] = None
+    return list(out), problems
+
+
+def _split(v: str | None) -> tuple[str, ...]:
+    return tuple(x.strip() for x in (v or "").split(",") if x.strip())
+
+
+def _check(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from promptls import config as cfgmod
+    from promptls.analysis.engine import analyze_path
+    from promptls.analysis.findings import Severity
+    from promptls.output import render
+
+    explicit = Path(args.config) if args.config else None
+    if explicit is not None and not explicit.is_file():
+        print(f"promptls: config file not found: {explicit}", file=sys.stderr)
+        return 2
+    start = Path(args.paths[0]) if args.paths and os.path.exists(args.paths[0]) else Path.cwd()
+    cfg, errors, _cfg_path = cfgmod.load(start.resolve(), explicit)
+    if errors:
+        for e in errors:
+            print(f"promptls: invalid config: {e}", file=sys.stderr)
+        return 2
+    changes: dict = {}
+    if args.select:
+        changes["select"] = _split(args.select)
+    if args.ignore:
+        changes["ignore"] = (*cfg.ignore, *_split(args.ignore))
+    if args.model:
+        changes["model_override"] = args.model
+    if changes:
+        cfg, errs = cfgmod.from_dict({k.replace("_", "-"): list(v) if isinstance(v, tuple) else v
+                                      for k, v in changes.items() if k in ("select", "ignore")}, cfg)
+        if errs:
+            for e in errs:
+                print(f"promptls: {e}", file=sys.stderr)
+            return 2
+        if args.model:
+            cfg = replace(cfg, model_override=args.model)
+    files, problems = collect_files(args.paths, cfg)
+    for p in problems:
+        print(f"promptls: {p}", file=sys.stderr)
+    if problems and not files:
+        return 2
+    reports = [analyze_path(f, cfg) for f in files]
+    color = not args.no_color and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not args.output
+    root = os.environ.get("GITHUB_WORKSPACE") if args.format == "github" else None
+    out = render(args.format, reports, root=root or os.getcwd(), color=color)
+    if args.output:
+        Path(args.output).write_text(out, "utf-8")
+    else:
+        sys.stdout.write(out if out.endswith("\n") or not out else out + "\n")
+    if args.fail_on == "never":
+        return 0
+    threshold = Severity.parse(args.fail_on)
+    worst = max((f.severity for r, _ in reports for f in r.findings), default=None)
+    return 1 if worst is not None and worst >= threshold else 0
+
+
+# -- models / schema / rules ------------------------------------------------------------------------------
+def _models(args: argparse.Namespace) -> int:
+    from promptls import config as cfgmod
+    from promptls.catalog import format_models_table, load_catalog
+
+    cfg, _errors, _ = cfgmod.load(Path.cwd())
+    cat = load_catalog(cfg.models or None)
+    infos = cat.search(args.query)
+    if args.json:
+        import dataclasses
+        import json
+
+        print(json.dumps([dataclasses.asdict(i) for i in infos], default=str, indent=1))
+    else:
+        print(format_models_table(infos))
+    return 0 if infos else 1
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from promptls.config import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from promptls.analysis.registry import RULES
+
+    if args.json:
+        import json
+
+        print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.label, "summary": r.summary,
+                           "rationale": r.rationale} for r in RULES.values()], indent=1))
+        return 0
+    for r in RULES.values():
+        print(f"{r.code}  {r.name:<30} {r.severity.label:<8} {r.summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

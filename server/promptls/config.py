@@ -1,0 +1,378 @@
+"""The one typed configuration schema, validated with clear messages, shared by the CLI and the server.
+
+Sources, later ones winning: `promptls.toml` or `[tool.promptls]` in `pyproject.toml` found upward from the
+workspace, then the LSP `initializationOptions`, `workspace/configuration` and `didChangeConfiguration`
+(`promptls` section). Invalid values never raise: they are reported (CF001) and the default is kept.
+Provider/router tables are validated by `promptls.router.settings`, which owns that part of the schema.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from promptls.analysis.findings import Severity
+
+DEFAULT_TEMPLATE_GLOBS: dict[str, str] = {
+    "*.j2": "jinja2",
+    "*.jinja": "jinja2",
+    "*.jinja2": "jinja2",
+    "*.mustache": "mustache",
+    "*.hbs": "handlebars",
+    "*.handlebars": "handlebars",
+    "*.prompt.md": "jinja2",
+}
+ENGINES = ("jinja2", "handlebars", "mustache")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateOverride:
+    """Model and declared inputs for plain templates matching `glob`."""
+
+    glob: str
+    model: str | None = None
+    inputs: tuple[str, ...] | None = None
+    engine: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()  # per-code severity overrides
+    default_model: str | None = None
+    model_override: str | None = None  # CLI --model: replaces every file's model
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)  # custom models / overrides for the catalog
+    template_globs: tuple[tuple[str, str], ...] = tuple(DEFAULT_TEMPLATE_GLOBS.items())
+    template_overrides: tuple[TemplateOverride, ...] = ()
+    per_call_budget_usd: float | None = None
+    budget_severity: Severity = Severity.WARNING
+    today: _dt.date | None = None  # pin "today" for deprecation checks (reproducible CI)
+    max_file_bytes: int = 10_000_000
+    raw: dict[str, Any] = field(default_factory=dict)  # the whole validated table (router reads its part)
+
+    def engine_for(self, path: str) -> str | None:
+        name = Path(path).name
+        for over in self.template_overrides:
+            if over.engine and _glob_match(path, over.glob):
+                return over.engine
+        for glob, engine in self.template_globs:
+            if fnmatch.fnmatch(name, glob) or _glob_match(path, glob):
+                return engine
+        return None
+
+    def override_for(self, path: str) -> TemplateOverride | None:
+        for over in self.template_overrides:
+            if _glob_match(path, over.glob):
+                return over
+        return None
+
+    def ignored_for(self, path: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for glob, codes in self.per_file_ignores:
+            if _glob_match(path, glob):
+                out.extend(codes)
+        return tuple(out)
+
+
+def _glob_match(path: str, glob: str) -> bool:
+    p = path.replace("\\", "/")
+    if fnmatch.fnmatch(p, glob) or fnmatch.fnmatch(Path(p).name, glob):
+        return True
+    # `dir/**/x` and relative globs match anywhere below the root
+    return fnmatch.fnmatch(p, "*/" + glob.lstrip("/"))
+
+
+class ConfigErrors(list):
+    def add(self, where: str, msg: str) -> None:
+        self.append(f"{where}: {msg}")
+
+
+def _str_list(v: Any, where: str, errs: ConfigErrors) -> tuple[str, ...] | None:
+    if isinstance(v, str):
+        return (v,)
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return tuple(v)
+    errs.add(where, f"expected a list of strings, got {_show(v)}")
+    return None
+
+
+def _show(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) < 60 else s[:57] + "..."
+
+
+_KNOWN_TOP = {
+    "select", "ignore", "per-file-ignores", "per_file_ignores", "severity", "model", "models", "templates",
+    "cost", "today", "max-file-bytes", "max_file_bytes",
+    # owned by router/settings.py
+    "providers", "router", "cache", "budget", "privacy", "assist",
+}
+
+
+def from_dict(data: dict[str, Any], base: Config | None = None) -> tuple[Config, list[str]]:
+    """Validate a promptls table. Unknown or invalid entries produce messages and keep defaults."""
+    cfg = base or Config()
+    errs = ConfigErrors()
+    if not isinstance(data, dict):
+        return cfg, [f"promptls settings: expected a table/object, got {_show(data)}"]
+    from promptls.analysis.registry import lookup
+
+    changes: dict[str, Any] = {}
+    for key in data:
+        if key not in _KNOWN_TOP:
+            errs.add(key, "unknown setting")
+
+    def codes(v: Any, where: str) -> tuple[str, ...] | None:
+        items = _str_list(v, where, errs)
+        if items is None:
+            return None
+        good = []
+        for c in items:
+            if c.upper() == "ALL" or lookup(c) or any(k.startswith(c.upper()) for k in _all_codes()):
+                good.append(c)
+            else:
+                errs.add(where, f"unknown rule code or name {c!r}")
+        return tuple(good)
+
+    if "select" in data and (v := codes(data["select"], "select")) is not None:
+        changes["select"] = v
+    if "ignore" in data and (v := codes(data["ignore"], "ignore")) is not None:
+        changes["ignore"] = v
+    pfi = data.get("per-file-ignores", data.get("per_file_ignores"))
+    if pfi is not None:
+        if isinstance(pfi, dict):
+            pairs = []
+            for glob, cs in pfi.items():
+                v = codes(cs, f"per-file-ignores.{glob}")
+                if v is not None:
+                    pairs.append((glob, v))
+            changes["per_file_ignores"] = tuple(pairs)
+        else:
+            errs.add("per-file-ignores", "expected a table of glob = [codes]")
+    if "severity" in data:
+        sev = data["severity"]
+        if isinstance(sev, dict):
+            pairs2 = []
+            for code, level in sev.items():
+                r = lookup(code)
+                if r is None:
+                    errs.add(f"severity.{code}", "unknown rule")
+                    continue
+                try:
+                    pairs2.append((r.code, Severity.parse(str(level))))
+                except ValueError as e:
+                    errs.add(f"severity.{code}", str(e))
+            changes["severity"] = tuple(pairs2)
+        else:
+            errs.add("severity", "expected a table of code = level")
+    if "model" in data:
+        if isinstance(data["model"], str) and data["model"].strip():
+            changes["default_model"] = data["model"].strip()
+        else:
+            errs.add("model", f"expected a model id string, got {_show(data['model'])}")
+    if "models" in data:
+        models = data["models"]
+        if isinstance(models, dict) and all(isinstance(v, dict) for v in models.values()):
+            changes["models"] = _validate_models(models, errs)
+        else:
+            errs.add("models", "expected a table of model-id = { context_window = ..., ... }")
+    if "templates" in data:
+        _templates(data["templates"], changes, errs)
+    if "cost" in data:
+        cost = data["cost"]
+        if not isinstance(cost, dict):
+            errs.add("cost", "expected a table")
+        else:
+            b = cost.get("per-call-budget-usd", cost.get("per_call_budget_usd"))
+            if b is not None:
+                if isinstance(b, int | float) and not isinstance(b, bool) and b >= 0:
+                    changes["per_call_budget_usd"] = float(b)
+                else:
+                    errs.add("cost.per-call-budget-usd", f"expected a non-negative number, got {_show(b)}")
+            s = cost.get("budget-severity", cost.get("budget_severity"))
+            if s is not None:
+                try:
+                    changes["budget_severity"] = Severity.parse(str(s))
+                except ValueError as e:
+                    errs.add("cost.budget-severity", str(e))
+            for k in cost:
+                if k not in {"per-call-budget-usd", "per_call_budget_usd", "budget-severity", "budget_severity"}:
+                    errs.add(f"cost.{k}", "unknown setting")
+    if "today" in data:
+        t = data["today"]
+        try:
+            changes["today"] = t if isinstance(t, _dt.date) else _dt.date.fromisoformat(str(t))
+        except ValueError:
+            errs.add("today", f"expected a date YYYY-MM-DD, got {_show(t)}")
+    mfb = data.get("max-file-bytes", data.get("max_file_bytes"))
+    if mfb is not None:
+        if isinstance(mfb, int) and not isinstance(mfb, bool) and mfb > 0:
+            changes["max_file_bytes"] = mfb
+        else:
+            errs.add("max-file-bytes", f"expected a positive integer, got {_show(mfb)}")
+    raw = dict(cfg.raw)
+    raw.update(data)
+    changes["raw"] = raw
+    router_errors = _router_errors(raw)
+    return replace(cfg, **changes), list(errs) + router_errors
+
+
+def _all_codes() -> list[str]:
+    from promptls.analysis.registry import RULES
+
+    return list(RULES)
+
+
+_MODEL_KEYS = {
+    "context_window": int, "max_output": int, "input_per_mtok": (int, float), "output_per_mtok": (int, float),
+    "cached_input_per_mtok": (int, float), "tokenizer": str, "alias_of": str, "provider": str,
+    "deprecation_date": (str, _dt.date), "successor": str, "supports_prompt_caching": bool,
+}
+
+
+def _validate_models(models: dict[str, dict[str, Any]], errs: ConfigErrors) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for mid, spec in models.items():
+        good: dict[str, Any] = {}
+        for k, v in spec.items():
+            typ = _MODEL_KEYS.get(k)
+            if typ is None:
+                errs.add(f"models.{mid}.{k}", "unknown setting")
+            elif not isinstance(v, typ) or (isinstance(v, bool) and typ is not bool):
+                errs.add(f"models.{mid}.{k}", f"wrong type {_show(v)}")
+            else:
+                good[k] = v
+        out[mid] = good
+    return out
+
+
+def _templates(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
+    if not isinstance(t, dict):
+        errs.add("templates", "expected a table")
+        return
+    globs = t.get("globs")
+    if globs is not None:
+        if isinstance(globs, dict) and all(isinstance(v, str) for v in globs.values()):
+            bad = {g: e for g, e in globs.items() if e not in ENGINES}
+            for g, e in bad.items():
+                errs.add(f"templates.globs.{g}", f"unknown engine {e!r}; use one of {', '.join(ENGINES)}")
+            changes["template_globs"] = tuple((g, e) for g, e in globs.items() if e in ENGINES)
+        else:
+            errs.add("templates.globs", "expected a table of glob = engine")
+    overrides = t.get("overrides")
+    if overrides is not None:
+        if not isinstance(overrides, list):
+            errs.add("templates.overrides", "expected a list of tables")
+        else:
+            outs = []
+            for i, o in enumerate(overrides):
+                where = f"templates.overrides[{i}]"
+                if not isinstance(o, dict) or not isinstance(o.get("glob"), str):
+                    errs.add(where, "each override needs a `glob` string")
+                    continue
+                inputs = o.get("inputs")
+                if inputs is not None:
+                    inputs = _str_list(inputs, where + ".inputs", errs)
+                eng = o.get("engine")
+                if eng is not None and eng not in ENGINES:
+                    errs.add(where + ".engine", f"unknown engine {eng!r}")
+                    eng = None
+                model = o.get("model") if isinstance(o.get("model"), str) else None
+                outs.append(TemplateOverride(o["glob"], model, inputs, eng))
+            changes["template_overrides"] = tuple(outs)
+    for k in t:
+        if k not in {"globs", "overrides"}:
+            errs.add(f"templates.{k}", "unknown setting")
+
+
+def _router_errors(raw: dict[str, Any]) -> list[str]:
+    if not any(k in raw for k in ("providers", "router", "cache", "budget", "privacy", "assist")):
+        return []
+    try:
+        from promptls.router.settings import parse_router_settings
+    except ImportError:
+        return []
+    return list(parse_router_settings(raw)[1])
+
+
+# -- files ----------------------------------------------------------------------------------------------
+def find_config_file(start: Path) -> Path | None:
+    """`promptls.toml` (or `.promptls.toml`), else a `pyproject.toml` with `[tool.promptls]`, upward."""
+    start = start if start.is_dir() else start.parent
+    for d in [start, *start.parents]:
+        for name in ("promptls.toml", ".promptls.toml"):
+            if (d / name).is_file():
+                return d / name
+        pp = d / "pyproject.toml"
+        if pp.is_file():
+            try:
+                if "promptls" in tomllib.loads(pp.read_text("utf-8")).get("tool", {}):
+                    return pp
+            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+                continue
+    return None
+
+
+def load_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        return {}, [f"{path}: cannot read: {e}"]
+    except tomllib.TOMLDecodeError as e:
+        return {}, [f"{path}: invalid TOML: {e}"]
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("promptls", {})
+    return data, []
+
+
+def load(start: Path | None = None, explicit: Path | None = None) -> tuple[Config, list[str], Path | None]:
+    """The config for a workspace or CLI run, with its validation messages and the file it came from."""
+    path = explicit or (find_config_file(start) if start else None)
+    if path is None:
+        return Config(), [], None
+    data, errs = load_file(path)
+    cfg, more = from_dict(data)
+    return cfg, [f"{path.name}: {m}" for m in errs + more] if errs or more else [], path
+
+
+# -- JSON Schema (drives editor settings) ----------------------------------------------------------------
+def json_schema() -> dict[str, Any]:
+    codes = {"type": "array", "items": {"type": "string"}}
+    sev = {"type": "string", "enum": ["error", "warning", "info", "hint"]}
+    props: dict[str, Any] = {
+        "select": {**codes, "default": ["ALL"], "description": "Rule codes, prefixes or names to enable."},
+        "ignore": {**codes, "default": [], "description": "Rule codes, prefixes or names to disable."},
+        "per-file-ignores": {"type": "object", "additionalProperties": codes, "default": {},
+                             "description": "Glob → rule codes to ignore in matching files."},
+        "severity": {"type": "object", "additionalProperties": sev, "default": {},
+                     "description": "Rule code → severity override."},
+        "model": {"type": ["string", "null"], "default": None,
+                  "description": "Model assumed for files that name none."},
+        "models": {"type": "object", "default": {}, "description": "Custom models and catalog overrides.",
+                   "additionalProperties": {"type": "object"}},
+        "templates": {"type": "object", "default": {}, "description": "Plain template globs and overrides.",
+                      "properties": {
+                          "globs": {"type": "object", "additionalProperties": {"enum": list(ENGINES)}},
+                          "overrides": {"type": "array", "items": {"type": "object"}}}},
+        "cost": {"type": "object", "default": {}, "description": "Per-call cost budget.",
+                 "properties": {"per-call-budget-usd": {"type": ["number", "null"]},
+                                "budget-severity": sev}},
+        "today": {"type": ["string", "null"], "default": None,
+                  "description": "Pin today's date (YYYY-MM-DD) for deprecation checks."},
+        "max-file-bytes": {"type": "integer", "default": 10_000_000,
+                           "description": "Files larger than this are skipped with a finding."},
+    }
+    try:
+        from promptls.router.settings import ROUTER_SETTINGS_SCHEMA
+
+        props.update(ROUTER_SETTINGS_SCHEMA.get("properties", ROUTER_SETTINGS_SCHEMA))
+    except ImportError:
+        pass
+    return {"$schema": "http://json-schema.org/draft-07/schema#", "title": "promptls settings",
+            "type": "object", "properties": props, "additionalProperties": False}

@@ -1,0 +1,58 @@
+"""Conversions between the core's spans/findings and LSP types; the one place UTF-16 positions are made."""
+
+from __future__ import annotations
+
+from lsprotocol import types as lsp
+
+from promptls.analysis.findings import Finding, Fix, Severity
+from promptls.analysis.registry import RULES
+from promptls.positions import LineIndex, Span
+
+SEVERITY = {
+    Severity.ERROR: lsp.DiagnosticSeverity.Error,
+    Severity.WARNING: lsp.DiagnosticSeverity.Warning,
+    Severity.INFO: lsp.DiagnosticSeverity.Information,
+    Severity.HINT: lsp.DiagnosticSeverity.Hint,
+}
+SOURCE = "promptls"
+
+
+def to_range(index: LineIndex, span: Span) -> lsp.Range:
+    r = index.range_utf16(span)
+    return lsp.Range(lsp.Position(r.start.line, r.start.character), lsp.Position(r.end.line, r.end.character))
+
+
+def to_position(index: LineIndex, offset: int) -> lsp.Position:
+    p = index.pos_to_utf16(index.pos(offset))
+    return lsp.Position(p.line, p.character)
+
+
+def to_offset(index: LineIndex, pos: lsp.Position) -> int:
+    return index.utf16_to_offset(pos.line, pos.character)
+
+
+def to_diagnostic(index: LineIndex, f: Finding) -> lsp.Diagnostic:
+    rule = RULES.get(f.code)
+    tags = []
+    if f.code == "VR002":
+        tags.append(lsp.DiagnosticTag.Unnecessary)
+    if f.code in ("MD002", "MD003"):
+        tags.append(lsp.DiagnosticTag.Deprecated)
+    return lsp.Diagnostic(
+        range=to_range(index, f.span),
+        message=f.message,
+        severity=SEVERITY[f.severity],
+        code=f.code,
+        source=SOURCE,
+        code_description=None,
+        tags=tags or None,
+        data={"name": rule.name} if rule else None,
+    )
+
+
+def to_workspace_edit(uri: str, index: LineIndex, fix: Fix, version: int | None = None) -> lsp.WorkspaceEdit:
+    edits = [lsp.TextEdit(range=to_range(index, e.span), new_text=e.new_text) for e in fix.edits]
+    if version is not None:
+        doc = lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+        return lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(text_document=doc, edits=edits)])
+    return lsp.WorkspaceEdit(changes={uri: edits})

@@ -1,0 +1,265 @@
+"""The language server: pygls handlers that hand documents to the analysis engine and convert the results.
+
+Analysis runs in a worker thread; a newer edit supersedes an older one (the latest version wins, results of a
+stale version are dropped), so typing never queues work. Diagnostics are pushed unless the client pulls them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from promptls import __version__
+from promptls.lsp import features
+from promptls.lsp.convert import to_diagnostic
+from promptls.lsp.state import Analysis, ServerState, scan_partials
+
+log = logging.getLogger(__name__)
+
+
+class PromptServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("promptls", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.state = ServerState()
+        self.pull_diagnostics = False
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._dirty: set[str] = set()
+
+    @property
+    def encoding(self) -> str:
+        """The position encoding negotiated with the client (pygls picks it at initialize)."""
+        enc = getattr(self.workspace, "position_encoding", None) or "utf-16"
+        return str(getattr(enc, "value", enc))
+
+    # -- analysis scheduling ----------------------------------------------------------------------------
+    def path_of(self, uri: str) -> str:
+        return to_fs_path(uri) or uri
+
+    def is_prompt(self, uri: str) -> bool:
+        from promptls.documents.load import is_prompt_path
+
+        return is_prompt_path(self.path_of(uri), self.state.config)
+
+    def analyze_now(self, uri: str) -> Analysis | None:
+        """Synchronously analyse the current text of an open document (used by pull requests and features)."""
+        try:
+            td = self.workspace.get_text_document(uri)
+        except Exception:
+            return None
+        text, version = td.source, td.version
+        cached = self.state.analyses.get(uri)
+        if cached is not None and cached.version == version and cached.text == text:
+            return cached
+        result = features.analyze(self.state, uri, self.path_of(uri), text, version, self.encoding)
+        self.state.analyses[uri] = result
+        return result
+
+    def schedule(self, uri: str) -> None:
+        if not self.is_prompt(uri):
+            return
+        task = self._tasks.get(uri)
+        if task is not None and not task.done():
+            self._dirty.add(uri)  # the running analysis will be followed by one more
+            return
+        self._tasks[uri] = asyncio.ensure_future(self._run(uri))
+
+    async def _run(self, uri: str) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self._dirty.discard(uri)
+            try:
+                td = self.workspace.get_text_document(uri)
+            except Exception:
+                return
+            text, version = td.source, td.version
+            self.state.open_texts[self.path_of(uri)] = text
+            try:
+                result = await loop.run_in_executor(
+                    None, features.analyze, self.state, uri, self.path_of(uri), text, version, self.encoding)
+            except Exception:
+                log.exception("analysis failed for %s", uri)
+                return
+            current = self.workspace.text_documents.get(uri)
+            if current is None:
+                return
+            if current.version == version:
+                self.state.analyses[uri] = result
+                if not self.pull_diagnostics:
+                    self.publish(result)
+                self.send_status(result)
+            if uri not in self._dirty and (current.version == version):
+                return
+
+    def publish(self, a: Analysis) -> None:
+        diags = [to_diagnostic(a.index, f) for f in a.report.findings]
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=a.uri, diagnostics=diags, version=a.version))
+
+    def send_status(self, a: Analysis | None) -> None:
+        tokens = a.report.tokens if a is not None else None
+        active = None
+        if a is not None and tokens is not None:
+            active = {"uri": a.uri, "tokens": tokens.input + tokens.output_reserved, "costUsd": tokens.cost_usd,
+                      "exact": tokens.exact, "model": a.report.model}
+        self.protocol.notify("promptls/status", {"state": "idle", "provider": None, "sessionCostUsd": 0.0,
+                                                  "activeFile": active})
+
+    def reanalyze_all(self) -> None:
+        self.state.analyses.clear()
+        for uri in list(self.workspace.text_documents):
+            self.schedule(uri)
+        if self.pull_diagnostics:
+            try:
+                self.workspace_diagnostic_refresh(None)
+            except Exception:
+                log.debug("client refused diagnostic refresh", exc_info=True)
+
+    def report_config_errors(self, errors: list[str]) -> None:
+        if not errors:
+            return
+        msg = "promptls: invalid settings (defaults kept): " + "; ".join(errors[:5])
+        if len(errors) > 5:
+            msg += f"; and {len(errors) - 5} more"
+        log.warning(msg)
+        self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=msg))
+
+
+def _settings_from(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        inner = value.get("promptls")
+        return inner if isinstance(inner, dict) else value
+    return {}
+
+
+def create_server() -> PromptServer:
+    server = PromptServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def on_initialize(ls: PromptServer, params: lsp.InitializeParams) -> None:
+        root = None
+        if params.workspace_folders:
+            root = to_fs_path(params.workspace_folders[0].uri)
+        elif params.root_uri:
+            root = to_fs_path(params.root_uri)
+        elif params.root_path:
+            root = params.root_path
+        ls.state.root = Path(root) if root else None
+        ls.state.init_settings = _settings_from(params.initialization_options)
+        td = params.capabilities.text_document
+        ls.pull_diagnostics = bool(td is not None and td.diagnostic is not None)
+        errors = ls.state.rebuild_config()
+        ls._pending_errors = errors  # shown once the client is ready (after `initialized`)
+
+    @server.feature(lsp.INITIALIZED)
+    async def on_initialized(ls: PromptServer, params: lsp.InitializedParams) -> None:
+        caps = ls.client_capabilities
+        ws = caps.workspace
+        if ws is not None and ws.configuration:
+            try:
+                res = await ls.workspace_configuration_async(
+                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="promptls")]))
+                if res and isinstance(res[0], dict):
+                    ls.state.client_settings = res[0]
+                    ls._pending_errors = ls.state.rebuild_config()
+            except Exception:
+                log.debug("workspace/configuration failed", exc_info=True)
+        ls.report_config_errors(getattr(ls, "_pending_errors", []))
+        if ls.state.root is not None:
+            await _scan_workspace(ls)
+        ls.reanalyze_all()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_config(ls: PromptServer, params: lsp.DidChangeConfigurationParams) -> None:
+        settings = _settings_from(params.settings)
+        if not settings and ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
+            try:
+                res = await ls.workspace_configuration_async(
+                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="promptls")]))
+                settings = res[0] if res and isinstance(res[0], dict) else {}
+            except Exception:
+                settings = {}
+        ls.state.client_settings = settings
+        ls.report_config_errors(ls.state.rebuild_config())
+        ls.reanalyze_all()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_watched(ls: PromptServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        if any(c.uri.endswith(("promptls.toml", "pyproject.toml")) for c in params.changes):
+            ls.report_config_errors(ls.state.rebuild_config())
+        ls.reanalyze_all()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PromptServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        ls.state.open_texts[ls.path_of(params.text_document.uri)] = params.text_document.text
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: PromptServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PromptServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PromptServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.state.analyses.pop(uri, None)
+        ls.state.open_texts.pop(ls.path_of(uri), None)
+        if not ls.pull_diagnostics:
+            ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC,
+                    lsp.DiagnosticOptions(identifier="promptls", inter_file_dependencies=True,
+                                          workspace_diagnostics=False))
+    def pull(ls: PromptServer, params: lsp.DocumentDiagnosticParams) -> lsp.DocumentDiagnosticReport:
+        uri = params.text_document.uri
+        a = ls.analyze_now(uri) if ls.is_prompt(uri) else None
+        if a is None:
+            return lsp.RelatedFullDocumentDiagnosticReport(items=[])
+        result_id = f"{a.version}-{hash(a.text) & 0xFFFFFFFF:x}-{id(ls.state.config):x}"
+        if params.previous_result_id == result_id:
+            return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        return lsp.RelatedFullDocumentDiagnosticReport(
+            items=[to_diagnostic(a.index, f) for f in a.report.findings], result_id=result_id)
+
+    features.register(server)
+    return server
+
+
+async def _scan_workspace(ls: PromptServer) -> None:
+    """Index `_name.prompt` partials below the workspace, reporting `$/progress` when the client allows it."""
+    root = ls.state.root
+    token = None
+    wnd = ls.client_capabilities.window
+    if wnd is not None and wnd.work_done_progress:
+        token = f"promptls-scan-{uuid.uuid4().hex[:8]}"
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(
+                title="promptls: indexing partials", cancellable=False, percentage=0))
+        except Exception:
+            token = None
+    loop = asyncio.get_running_loop()
+    last = [0]
+
+    def progress(seen: int, where: str) -> None:
+        if token is not None and seen - last[0] >= 500:
+            last[0] = seen
+            loop.call_soon_threadsafe(ls.work_done_progress.report, token,
+                                      lsp.WorkDoneProgressReport(message=f"{seen} files"))
+
+    try:
+        ls.state.partial_index = await loop.run_in_executor(None, scan_partials, root, 20_000, progress)
+    except Exception:
+        log.exception("workspace scan failed")
+    if token is not None:
+        ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(
+            message=f"{len(ls.state.partial_index)} partials"))

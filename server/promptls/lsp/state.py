@@ -1,0 +1,104 @@
+"""Per-workspace server state: configuration from every source, the latest analysis of each open document,
+and the workspace index of Dotprompt partials."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from promptls import config as cfgmod
+from promptls.analysis.findings import FileReport
+from promptls.config import Config
+from promptls.documents.model import PromptDocument
+from promptls.positions import LineIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Analysis:
+    uri: str
+    version: int | None
+    text: str
+    doc: PromptDocument | None
+    report: FileReport
+    index: LineIndex
+
+
+@dataclass
+class ServerState:
+    root: Path | None = None
+    file_settings: dict[str, Any] = field(default_factory=dict)
+    init_settings: dict[str, Any] = field(default_factory=dict)
+    client_settings: dict[str, Any] = field(default_factory=dict)
+    config: Config = field(default_factory=Config)
+    config_errors: list[str] = field(default_factory=list)
+    analyses: dict[str, Analysis] = field(default_factory=dict)
+    partial_index: dict[str, str] = field(default_factory=dict)  # partial name -> path
+    open_texts: dict[str, str] = field(default_factory=dict)  # path -> text of open documents
+
+    def load_file_settings(self) -> list[str]:
+        if self.root is None:
+            return []
+        path = cfgmod.find_config_file(self.root)
+        if path is None:
+            self.file_settings = {}
+            return []
+        data, errs = cfgmod.load_file(path)
+        self.file_settings = data
+        return [f"{path.name}: {e}" for e in errs]
+
+    def rebuild_config(self) -> list[str]:
+        """Merge file < initializationOptions < client settings; keep defaults for anything invalid."""
+        errors = self.load_file_settings()
+        cfg = Config()
+        for source, data in (("promptls.toml", self.file_settings), ("initializationOptions", self.init_settings),
+                             ("settings", self.client_settings)):
+            if not data:
+                continue
+            cfg, errs = cfgmod.from_dict(data, cfg)
+            errors.extend(f"{source}: {e}" for e in errs)
+        self.config = cfg
+        self.config_errors = errors
+        return errors
+
+    def partial_lookup(self, name: str, from_path: str) -> tuple[str, str] | None:
+        folder = Path(from_path).parent
+        for cand in (folder / f"_{name}.prompt", folder / f"{name}.prompt"):
+            p = str(cand)
+            if p in self.open_texts:
+                return p, self.open_texts[p]
+        from promptls.analysis.context import fs_partials
+
+        found = fs_partials(name, from_path)
+        if found is not None:
+            return found
+        indexed = self.partial_index.get(name)
+        if indexed:
+            if indexed in self.open_texts:
+                return indexed, self.open_texts[indexed]
+            try:
+                return indexed, Path(indexed).read_text("utf-8", errors="replace")
+            except OSError:
+                return None
+        return None
+
+
+def scan_partials(root: Path, limit: int = 20_000, on_progress=None) -> dict[str, str]:
+    """`_name.prompt` files below root (bounded), as name -> path."""
+    found: dict[str, str] = {}
+    seen = 0
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in {"node_modules", "__pycache__", "venv"}]
+        for f in files:
+            seen += 1
+            if f.startswith("_") and f.endswith(".prompt"):
+                found.setdefault(f[1:-len(".prompt")], os.path.join(dirpath, f))
+            if seen >= limit:
+                return found
+        if on_progress is not None:
+            on_progress(seen, dirpath)
+    return found

@@ -1,0 +1,1 @@
+"""Template engines (Handlebars/Mustache scanner, Jinja2 via its own parser): syntax, variables, rendering."""

@@ -1,0 +1,54 @@
+"""Shared fixtures: strict rule execution, a pinned date, the conformance folder, and an `analyze` helper."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PROMPTLS_STRICT", "1")  # a crashing rule fails the test instead of being logged
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 25)
+
+
+def conformance_dir() -> Path:
+    env = os.environ.get("PROMPTLS_CONFORMANCE")
+    return Path(env) if env else REPO.parent / "shared" / "conformance"
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Path:
+    d = conformance_dir()
+    if not d.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"conformance suites missing at {d} (required under CI=true)")
+        pytest.skip(f"conformance suites not found at {d}")
+    return d
+
+
+@pytest.fixture
+def analyze(tmp_path):
+    """Write `text` to a file named `name` in a temp dir and analyse it; returns the FileReport."""
+    from promptls.analysis.engine import analyze_path
+    from promptls.config import Config, from_dict
+
+    def run(name: str, text: str, config: dict | None = None, files: dict[str, str] | None = None):
+        for fname, content in (files or {}).items():
+            (tmp_path / fname).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / fname).write_text(content, "utf-8")
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, "utf-8")
+        cfg, errs = from_dict(config or {}) if config else (Config(), [])
+        assert not errs, errs
+        report, _ = analyze_path(str(p), cfg, today=TODAY)
+        return report
+
+    return run
+
+
+def codes(report) -> list[str]:
+    return [f.code for f in report.findings]
