@@ -1,0 +1,71 @@
+"""`--format json`: the versioned machine-readable report that CI consumers parse.
+
+Lines and characters are 0-based; characters count Unicode code points (not UTF-16 units).
+The key set is a contract: add keys only with a new `version`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from promptls.analysis.findings import FileReport
+from promptls.output.located import LocatedFile, locate
+from promptls.output.summary import summarize
+from promptls.positions import Pos
+
+VERSION = 1
+
+
+def _pos(p: Pos) -> dict[str, int]:
+    return {"line": p.line, "character": p.character}
+
+
+def _file(lf: LocatedFile) -> dict[str, Any]:
+    r = lf.report
+    analysed = r.skipped is None and r.tokens is not None
+    tokens = r.tokens if analysed else None
+    diagnostics = []
+    for f in lf.findings:
+        rng = lf.range(f.span)
+        diagnostics.append(
+            {
+                "code": f.code,
+                "severity": f.severity.label,
+                "message": f.message,
+                "range": {"start": _pos(rng.start), "end": _pos(rng.end)},
+            }
+        )
+    return {
+        "path": lf.path,
+        "dialect": r.dialect,
+        "model": r.model,
+        "tokenizer": tokens.tokenizer if tokens else None,
+        "exact": tokens.exact if tokens else False,
+        "tokens": (
+            {
+                "input": tokens.input,
+                "output_reserved": tokens.output_reserved,
+                "messages": [{"role": m.role, "tokens": m.tokens} for m in tokens.messages],
+            }
+            if tokens
+            else None
+        ),
+        "cost_usd": tokens.cost_usd if tokens else None,
+        "skipped": r.skipped,
+        "diagnostics": diagnostics,
+    }
+
+
+def report_object(reports: list[tuple[FileReport, str]], *, root: str) -> dict[str, Any]:
+    """The report as a JSON-ready dict (what `render_json` serialises)."""
+    return {
+        "version": VERSION,
+        "files": [_file(lf) for lf in locate(reports, root)],
+        "summary": summarize([r for r, _ in reports]).to_json(),
+    }
+
+
+def render_json(reports: list[tuple[FileReport, str]], *, root: str) -> str:
+    # ASCII-only output survives any stdout encoding; every JSON parser decodes the \u escapes.
+    return json.dumps(report_object(reports, root=root), indent=2) + "\n"

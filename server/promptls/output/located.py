@@ -1,0 +1,29 @@
+"""Reports prepared for rendering: the path to show, a line index over the text, findings in file order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from promptls.analysis.findings import FileReport, Finding
+from promptls.output.paths import display_path
+from promptls.positions import LineIndex, Range, Span
+
+
+@dataclass(slots=True)
+class LocatedFile:
+    report: FileReport
+    path: str  # as shown: relative to the root (posix) or absolute
+    index: LineIndex
+    findings: list[Finding]
+
+    def range(self, span: Span) -> Range:
+        """0-based line and code-point character, as JSON and SARIF (plus one) report them."""
+        return self.index.range(span)
+
+
+def locate(reports: list[tuple[FileReport, str]], root: str) -> list[LocatedFile]:
+    out = []
+    for report, text in reports:
+        findings = sorted(report.findings, key=lambda f: (f.span.start, f.span.end, f.code, f.message))
+        out.append(LocatedFile(report, display_path(report.path, root), LineIndex(text), findings))
+    return out

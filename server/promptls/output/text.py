@@ -1,0 +1,112 @@
+"""`--format text`: ruff-like lines for people, `path:line:col: CODE message` (1-based, code-point columns).
+
+After each file's findings comes one line with its tokens and cost (or why it was skipped), then one
+summary line. Colour is used only when asked or when stdout is a terminal and `NO_COLOR` is unset.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+from promptls.analysis.findings import FileReport, Severity, TokenReport
+from promptls.output.located import LocatedFile, locate
+from promptls.output.summary import Summary, summarize
+
+# A handful of SGR codes is all we need; a terminal library would cost import time for no gain.
+_RESET = "\x1b[0m"
+_BOLD = "1"
+_DIM = "2"
+_SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INFO: "1;36", Severity.HINT: "2"}
+
+# Messages and paths can quote the analysed file; control characters from it must not reach the terminal
+# (escape sequences) nor start a new line (which a CI log could read as a command).
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}
+_CONTROL |= {0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def should_color(stream=None) -> bool:
+    """Colour for a terminal unless NO_COLOR (https://no-color.org) is set to a non-empty value."""
+    stream = sys.stdout if stream is None else stream
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def clean(s: str) -> str:
+    return s.translate(_CONTROL)
+
+
+def format_cost(usd: float) -> str:
+    """Dollars with two decimals from $1 up, else three significant digits: $0.00123, $0.0400, $12.50."""
+    if usd == 0:
+        return "$0"
+    if usd >= 1:
+        return f"${usd:,.2f}"
+    decimals = 2 - math.floor(math.log10(usd))
+    return f"${usd:.{decimals}f}"
+
+
+def _plural(n: int, word: str) -> str:
+    if word == "info":
+        return f"{n} info"
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class _Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, sgr: str) -> str:
+        return f"\x1b[{sgr}m{text}{_RESET}" if self.color else text
+
+
+def _token_line(tokens: TokenReport, model: str | None) -> str:
+    approx = "" if tokens.exact else "~"
+    parts = [f"{approx}{tokens.input:,} input tokens + {tokens.output_reserved:,} reserved output"]
+    if model:
+        parts.append(model)
+    parts.append(f"{tokens.tokenizer} ({'exact' if tokens.exact else 'estimate'})")
+    if tokens.cost_usd is not None:
+        parts.append(f"{format_cost(tokens.cost_usd)} per call")
+    return " · ".join(parts)
+
+
+def _file_lines(lf: LocatedFile, style: _Style) -> list[str]:
+    path = clean(lf.path)
+    lines = []
+    for f in lf.findings:
+        start = lf.range(f.span).start
+        loc = style(f"{path}:{start.line + 1}:{start.character + 1}:", _BOLD)
+        code = style(f.code, _SEVERITY_STYLE[f.severity])
+        lines.append(f"{loc} {code} {clean(f.message)}")
+    r = lf.report
+    if r.skipped is not None:
+        lines.append(style(f"{path}: skipped ({clean(r.skipped)})", _DIM))
+    elif r.tokens is not None:
+        lines.append(style(f"{path}: {clean(_token_line(r.tokens, r.model))}", _DIM))
+    return lines
+
+
+def summary_line(s: Summary) -> str:
+    counts = ", ".join(_plural(s.by_severity[sev], sev.label) for sev in sorted(Severity, reverse=True))
+    files = _plural(s.files, "file") + (f" ({s.files_skipped} skipped)" if s.files_skipped else "")
+    head = f"Found {counts} in {files}" if s.findings else f"All checks passed: {files}"
+    parts = [head, f"{s.input_tokens:,} input tokens"]
+    if s.cost_usd is not None:
+        unpriced = f" ({s.files_unpriced} unpriced)" if s.files_unpriced else ""
+        parts.append(f"{format_cost(s.cost_usd)} for one call of each prompt{unpriced}")
+    return " · ".join(parts)
+
+
+def render_text(reports: list[tuple[FileReport, str]], *, root: str, color: bool | None = None) -> str:
+    style = _Style(should_color() if color is None else color)
+    lines: list[str] = []
+    for lf in locate(reports, root):
+        lines.extend(_file_lines(lf, style))
+    s = summarize([r for r, _ in reports])
+    sgr = _SEVERITY_STYLE[Severity.ERROR] if s.by_severity[Severity.ERROR] else _BOLD
+    lines.append(style(summary_line(s), sgr))
+    return "".join(line + "\n" for line in lines)
