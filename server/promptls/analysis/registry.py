@@ -65,6 +65,10 @@ _RULES = [
     Rule("TP009", "role-block", W, "`{{#role}}...{{/role}}` used as a block.",
          "Dotprompt's `role` is a plain helper that starts a message; as a block, runtimes drop or misplace the "
          "enclosed text. Write `{{role \"system\"}}` before the message instead."),
+    Rule("TP010", "operator-in-tag", W, "An operator (`>=`, `==`, `&&`...) inside a Handlebars tag.",
+         "Handlebars has no operators: Handlebars.js refuses to compile `{{#if age >= 18}}`. A warning by default "
+         "because other linters (and Dotprompt's own examples) accept it; make it an error with "
+         "`[severity] TP010 = \"error\"`."),
     # -- variables ---------------------------------------------------------------------------------
     Rule("VR001", "undefined-variable", W, "A variable used in the template but not declared as an input.",
          "Undeclared variables render empty, silently; the model then answers a different prompt."),
@@ -75,8 +79,9 @@ _RULES = [
     Rule("VR004", "sample-type-mismatch", W, "A sample/default value does not match the declared type.",
          "The preview and token counts then describe a call that production will never make."),
     # -- partials and references -------------------------------------------------------------------
-    Rule("PT001", "missing-partial", E, "A partial that cannot be found.",
-         "Dotprompt resolves `{{> name}}` from `_name.prompt`; a missing file fails the render."),
+    Rule("PT001", "missing-partial", W, "A partial that cannot be found beside the prompt or in the workspace.",
+         "Dotprompt resolves `{{> name}}` from `_name.prompt`; a missing file fails the render unless the "
+         "application registers the partial in code, which is why this is a warning."),
     Rule("PT002", "circular-partial", E, "Partials that include each other.",
          "A cycle recurses until the runtime's depth limit and fails."),
     Rule("RF001", "file-ref-escapes", E, "`${file:...}` points outside the prompt's folder.",

@@ -18,7 +18,7 @@ MAX_NODES = 50_000
 MAX_FRONTMATTER_CHARS = 1_000_000
 
 _OPEN = re.compile(r"---[ \t]*(?:\r\n|\r|\n|$)")
-_CLOSE = re.compile(r"^---[ \t]*$", re.M)
+_CLOSE = re.compile(r"^---[ \t]*(?=\r?$)", re.M)
 
 
 @dataclass(slots=True)

@@ -3,16 +3,12 @@ defaults and samples. Used for token counts (analysis), `promptls run` and the e
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from promptls.documents.common import role_line_messages
 from promptls.documents.model import PromptDocument
 from promptls.positions import Span
-
-_MARKER = re.compile(r"<<<dotprompt:(?:role:(?P<role>[\w-]+)|(?P<history>history)|section [^>]*|"
-                     r"media:url (?P<url>\S+)(?: [^>]*)?)>>>")
 
 
 @dataclass(slots=True)
@@ -61,26 +57,16 @@ def render_messages(doc: PromptDocument, data: dict[str, Any], partials=None) ->
 
 
 def _split_dotprompt(out: str) -> list[tuple[str, str]]:
-    messages: list[tuple[str, str]] = []
-    role, pos, buf = "user", 0, []
-    for m in _MARKER.finditer(out):
-        buf.append(out[pos:m.start()])
-        if m.group("role") or m.group("history"):
-            text = "".join(buf)
-            if text.strip() or messages:
-                if text.strip():
-                    messages.append((role, text))
-            buf = []
-            if m.group("role"):
-                role = m.group("role")
-        elif m.group("url"):
-            buf.append(f"[media {m.group('url')}]")
-        pos = m.end()
-    buf.append(out[pos:])
-    text = "".join(buf)
-    if text.strip():
-        messages.append((role, text))
-    return messages
+    from promptls.templates.dotprompt_messages import to_messages
+
+    pairs = []
+    for m in to_messages(out):
+        if m.history is not None:
+            continue
+        text = "".join(p.text if p.text is not None else f"[media {p.media.get('url')}]" if p.media else ""
+                       for p in m.parts)
+        pairs.append((m.role, text))
+    return pairs
 
 
 def render_request(path: str, text: str, inputs: dict[str, Any] | None = None, config=None) -> RenderedRequest:

@@ -19,6 +19,7 @@ from pygls.uris import to_fs_path
 from promptls import __version__
 from promptls.lsp import features
 from promptls.lsp.convert import to_diagnostic
+from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.state import Analysis, ServerState, scan_partials
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 
 class PromptServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("promptls", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        super().__init__("promptls", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+                         protocol_cls=RobustProtocol)
         self.state = ServerState()
         self.pull_diagnostics = False
         self._tasks: dict[str, asyncio.Task] = {}

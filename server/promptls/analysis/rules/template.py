@@ -11,7 +11,7 @@ from promptls.documents.model import PromptDocument
 from promptls.positions import Span
 
 ISSUE_CODES = {"syntax": "TP001", "unclosed-block": "TP002", "unmatched-close": "TP003", "stray-brace": "TP004",
-               "wrong-engine": "TP005", "too-deep": "TP006"}
+               "wrong-engine": "TP005", "too-deep": "TP006", "operator": "TP010"}
 MAX_PARTIAL_DEPTH = 32
 
 

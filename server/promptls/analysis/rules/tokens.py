@@ -60,9 +60,7 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
     cost = None
     tier_note = None
     if info is not None:
-        from promptls.catalog import price_call
-
-        price = price_call(info.id, chat.total, reserved)
+        price = ctx.catalog.price_call(info.id, chat.total, reserved)
         cost, tier_note = price.cost_usd, price.tier_note
     report = TokenReport(counter.name, counter.exact, chat.total, reserved, msgs, cost, "; ".join(notes))
     ctx.extra["tier_note"] = tier_note
@@ -112,10 +110,23 @@ def _cache_hint(doc: PromptDocument, ctx: Context, info, report: TokenReport) ->
 
     counter = counter_for_tokenizer(report.tokenizer)
     minimum = getattr(info, "prompt_cache_min_tokens", None) or CACHE_MIN_TOKENS
-    before = counter.count(doc.text[doc.body_span.start:first.span.start])
     nxt = refs[1].span.start if len(refs) > 1 else doc.body_span.end
-    static_after = counter.count(doc.text[first.span.end:nxt])
-    if before < minimum <= static_after:
-        yield ctx.finding("TK007", f"`{first.root}` comes before {static_after:,} tokens of static text, so the "
-                          "provider's prompt cache can never reuse them; move variables after the static part.",
+    before = doc.text[doc.body_span.start:first.span.start]
+    static_after = doc.text[first.span.end:nxt]
+    if not _at_least(counter, before, minimum) and _at_least(counter, static_after, minimum):
+        yield ctx.finding("TK007", f"`{first.root}` comes before at least {minimum:,} tokens of static text, so "
+                          "the provider's prompt cache can never reuse them; move variables after the static part.",
                           first.span)
+
+
+def _at_least(counter, text: str, n: int) -> bool:
+    """Whether `text` has at least `n` tokens, tokenizing only as much of it as needed (a token is >= 1 char)."""
+    if len(text) < n:
+        return False
+    chunk = n * 8
+    while True:
+        if counter.count(text[:chunk]) >= n:
+            return True
+        if chunk >= len(text):
+            return False
+        chunk *= 4

@@ -63,7 +63,7 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
                               fixes=fixes, name=name)
     for name, decl in doc.inputs.items():
         if decl.required and not decl.has_default and not decl.has_sample and decl.span.end > decl.span.start \
-                and decl.kind != "thread":
+                and decl.kind != "thread" and doc.dialect in ("dotprompt", "prompty"):
             where = "`input.default`" if doc.dialect == "dotprompt" else "a `default` (or v1 `sample`)"
             yield ctx.finding("VR003", f"Input `{name}` has no value to preview with; add {where}.", decl.span,
                               name=name)
