@@ -58,7 +58,8 @@ class HelperCall:
 class TemplateIssue:
     """A syntax problem. `kind` maps to a rule code in analysis/: one of
     'syntax' (engine parse error), 'unclosed-block', 'unmatched-close', 'stray-brace', 'wrong-engine'
-    (syntax of another engine in this file), 'too-deep' (nesting beyond a safe bound).
+    (syntax of another engine in this file), 'too-deep' (nesting beyond a safe bound), 'operator'
+    (a comparison/arithmetic operator inside a Handlebars tag).
     """
 
     kind: str

@@ -1,0 +1,104 @@
+"""Token counters: exact ones over the bundled tiktoken encodings, labelled estimates for other families."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from typing import Final
+
+from promptls.tokens.encodings import BUNDLED_ENCODINGS, get_encoding
+from promptls.tokens.estimates import ESTIMATES, FamilyEstimate
+
+ESTIMATE_PREFIX: Final = "estimate:"
+KNOWN_TOKENIZERS: tuple[str, ...] = (
+    *BUNDLED_ENCODINGS,
+    *(f"{ESTIMATE_PREFIX}{family}" for family in ESTIMATES),
+)
+
+
+class TokenCounter:
+    """Counts tokens in a text. ``exact`` is False for estimates, whose ``name`` starts with ``estimate:``."""
+
+    name: str
+    exact: bool
+    family: str
+    description: str
+
+    def count(self, text: str) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class ExactCounter(TokenCounter):
+    """Exact count with a bundled tiktoken encoding; special-token text counts as ordinary text."""
+
+    def __init__(self, encoding_name: str) -> None:
+        encoding = get_encoding(encoding_name)
+        self.name = encoding_name
+        self.exact = True
+        self.family = "openai"
+        self.description = f"exact count with tiktoken {encoding_name}"
+        # encode_ordinary never raises on '<|endoftext|>' in user text, and is what the APIs do with it.
+        self._encode: Callable[[str], list[int]] = encoding.encode_ordinary
+
+    def count(self, text: str) -> int:
+        return len(self._encode(text))
+
+
+class EstimateCounter(TokenCounter):
+    """Scaled count from a bundled encoding for a family whose tokenizer is not available offline."""
+
+    def __init__(self, estimate: FamilyEstimate) -> None:
+        self.name = f"{ESTIMATE_PREFIX}{estimate.family}"
+        self.exact = False
+        self.family = estimate.family
+        self.estimate = estimate
+        self.description = estimate.describe()
+        self._base = _exact_counter(estimate.base_encoding)
+        self._factor = estimate.factor
+
+    def count(self, text: str) -> int:
+        base = self._base.count(text)
+        if self._factor == 1.0:
+            return base
+        return math.ceil(base * self._factor)
+
+
+_lock = threading.RLock()
+_counters: dict[str, TokenCounter] = {}
+
+
+def _exact_counter(encoding_name: str) -> TokenCounter:
+    return counter_for_tokenizer(encoding_name)
+
+
+def counter_for_tokenizer(tokenizer_id: str) -> TokenCounter:
+    """The (per-process cached) counter for ``o200k_base``, ``cl100k_base`` or ``estimate:<family>``.
+
+    The first call for an encoding builds it from the bundled file (about 0.5-1 s); later calls are free.
+    Raises ValueError for an id not in KNOWN_TOKENIZERS.
+    """
+    counter = _counters.get(tokenizer_id)
+    if counter is not None:
+        return counter
+    with _lock:
+        counter = _counters.get(tokenizer_id)
+        if counter is not None:
+            return counter
+        if tokenizer_id in BUNDLED_ENCODINGS:
+            counter = ExactCounter(tokenizer_id)
+        elif tokenizer_id.startswith(ESTIMATE_PREFIX) and tokenizer_id[len(ESTIMATE_PREFIX) :] in ESTIMATES:
+            counter = EstimateCounter(ESTIMATES[tokenizer_id[len(ESTIMATE_PREFIX) :]])
+        else:
+            raise ValueError(f"unknown tokenizer {tokenizer_id!r}; expected one of: {', '.join(KNOWN_TOKENIZERS)}")
+        _counters[tokenizer_id] = counter
+        return counter
+
+
+def clear_counter_cache() -> None:
+    """Forget cached counters (they hold references to built encodings)."""
+    with _lock:
+        _counters.clear()
