@@ -336,7 +336,7 @@ def test_operators_are_explained() -> None:
     ]:
         doc, info = analyse(body)
         [issue] = info.issues
-        assert (issue.kind, doc[issue.span.start : issue.span.end]) == ("syntax", op)
+        assert (issue.kind, doc[issue.span.start : issue.span.end]) == ("operator", op)
         assert "no operators" in issue.message
 
 

@@ -117,7 +117,9 @@ class PromptServer(LanguageServer):
         self.state.analyses.clear()
         for uri in list(self.workspace.text_documents):
             self.schedule(uri)
-        if self.pull_diagnostics:
+        ws = self.client_capabilities.workspace
+        refresh = ws is not None and ws.diagnostics is not None and ws.diagnostics.refresh_support
+        if self.pull_diagnostics and refresh:
             try:
                 self.workspace_diagnostic_refresh(None)
             except Exception:
@@ -134,9 +136,13 @@ class PromptServer(LanguageServer):
 
 
 def _settings_from(value: Any) -> dict[str, Any]:
+    """The `promptls` table of a settings payload. Clients send `{"promptls": {...}}`, the bare table, or an
+    empty list where a Lua client encodes an empty table: anything that is not a table counts as empty."""
     if isinstance(value, dict):
-        inner = value.get("promptls")
-        return inner if isinstance(inner, dict) else value
+        if "promptls" in value:
+            inner = value["promptls"]
+            return inner if isinstance(inner, dict) else {}
+        return value
     return {}
 
 
