@@ -152,10 +152,13 @@ def inlay_hints(ls, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
     return out
 
 
-def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+async def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    extra: list[lsp.CodeLens] = []
+    for hook in ls.code_lens_hooks:  # e.g. the "Run" lens of the assist layer
+        extra.extend(await hook(ls, params) or [])
     a = _analysis(ls, params.text_document.uri)
     if a is None or a.report.tokens is None:
-        return []
+        return extra
     t = a.report.tokens
     approx = "" if t.exact else "~"
     title = f"{approx}{t.input:,} input tokens"
@@ -166,14 +169,18 @@ def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     if a.report.model:
         title += f" · {a.report.model}"
     rng = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
-    return [lsp.CodeLens(range=rng, command=lsp.Command(title=title, command=""))]
+    return [lsp.CodeLens(range=rng, command=lsp.Command(title=title, command="")), *extra]
 
 
 # -- completion ---------------------------------------------------------------------------------------------
-def completion(ls, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+async def completion(ls, params: lsp.CompletionParams) -> lsp.CompletionList | None:
     a = _analysis(ls, params.text_document.uri)
     if a is None or a.doc is None:
-        return None
+        # not a prompt file: LLM completion items for clients without inline completion (assist layer)
+        items: list[lsp.CompletionItem] = []
+        for hook in ls.completion_hooks:
+            items.extend(await hook(ls, params) or [])
+        return lsp.CompletionList(is_incomplete=True, items=items) if items else None
     doc = a.doc
     off = to_offset(a.index, params.position)
     line = a.index.line_text(params.position.line)
@@ -243,11 +250,14 @@ def _model_items(ls, prefix: str) -> list[lsp.CompletionItem]:
 
 
 # -- code actions ---------------------------------------------------------------------------------------------
-def code_actions(ls, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
+async def code_actions(ls, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
+    extra: list[lsp.CodeAction] = []
+    for hook in ls.code_action_hooks:  # lazy LLM actions (assist layer), any file
+        extra.extend(await hook(ls, params) or [])
     uri = params.text_document.uri
     a = _analysis(ls, uri)
     if a is None:
-        return None
+        return extra or None
     start = to_offset(a.index, params.range.start)
     end = to_offset(a.index, params.range.end)
     out: list[lsp.CodeAction] = []
@@ -269,7 +279,7 @@ def code_actions(ls, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | Non
         if fix is not None and (not wanted or any(str(k).startswith("refactor") for k in wanted)):
             out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.RefactorRewrite,
                                       edit=to_workspace_edit(uri, a.index, fix)))
-    return out
+    return out + extra
 
 
 # -- symbols and definitions -----------------------------------------------------------------------------------

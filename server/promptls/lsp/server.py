@@ -33,6 +33,12 @@ class PromptServer(LanguageServer):
         self.pull_diagnostics = False
         self._tasks: dict[str, asyncio.Task] = {}
         self._dirty: set[str] = set()
+        # Extension points for the LLM assistance layer (assist/): each hook is called with (server, params)
+        # and returns a list of extra items; `status_extra` is merged into `promptls/status`.
+        self.completion_hooks: list = []
+        self.code_action_hooks: list = []
+        self.code_lens_hooks: list = []
+        self.status_extra: dict[str, Any] = {"state": "idle", "provider": None, "sessionCostUsd": 0.0}
 
     @property
     def encoding(self) -> str:
@@ -110,8 +116,7 @@ class PromptServer(LanguageServer):
         if a is not None and tokens is not None:
             active = {"uri": a.uri, "tokens": tokens.input + tokens.output_reserved, "costUsd": tokens.cost_usd,
                       "exact": tokens.exact, "model": a.report.model}
-        self.protocol.notify("promptls/status", {"state": "idle", "provider": None, "sessionCostUsd": 0.0,
-                                                  "activeFile": active})
+        self.protocol.notify("promptls/status", {**self.status_extra, "activeFile": active})
 
     def reanalyze_all(self) -> None:
         self.state.analyses.clear()
@@ -239,6 +244,12 @@ def create_server() -> PromptServer:
             items=[to_diagnostic(a.index, f) for f in a.report.findings], result_id=result_id)
 
     features.register(server)
+    try:
+        from promptls.lsp.assist_features import register as register_assist
+    except ImportError:
+        register_assist = None
+    if register_assist is not None:
+        register_assist(server)
     return server
 
 
