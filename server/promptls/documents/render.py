@@ -48,8 +48,10 @@ def render_messages(doc: PromptDocument, data: dict[str, Any], partials=None) ->
     else:
         from promptls.templates.render import render_handlebars
 
+        tree = doc.template.tree
         out = render_handlebars(body, data, mustache=doc.engine == "mustache",
-                                partials=partials or (lambda name: None))
+                                partials=partials or (lambda name: None),
+                                parsed=tree if tree is not None and tree.program is not None else None)
     if doc.dialect == "dotprompt":
         return _split_dotprompt(out)
     msgs, _ = role_line_messages(out, Span(0, len(out)), doc.roles)

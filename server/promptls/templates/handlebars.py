@@ -61,6 +61,7 @@ def analyze_handlebars(
     info = TemplateInfo(engine="mustache" if mustache else "handlebars")
     info.issues = parsed.issues
     info.comments = parsed.comments
+    info.tree = parsed
     walker = _Walker(info, mustache, known_helpers)
     walker.collect_inline_partials(parsed.program)
     walker.program(parsed.program, _Scope())

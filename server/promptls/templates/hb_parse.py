@@ -67,6 +67,7 @@ class ParseResult:
     program: Program
     issues: list[TemplateIssue] = field(default_factory=list)
     comments: list[tuple[Span, str]] = field(default_factory=list)
+    whitespace_applied: bool = False
 
 
 def parse(body: str, base: int = 0, *, mustache: bool = False, whitespace: bool = True) -> ParseResult:
@@ -75,7 +76,16 @@ def parse(body: str, base: int = 0, *, mustache: bool = False, whitespace: bool 
     parser.run()
     result = ParseResult(parser.root, parser.issues[:MAX_ISSUES], parser.comments)
     if whitespace:
+        apply_whitespace(result)
+    return result
+
+
+def apply_whitespace(result: ParseResult) -> ParseResult:
+    """Standalone-line and `~` stripping, once: lets the analyser's tree (parsed without it) be rendered
+    without parsing the body a second time."""
+    if not result.whitespace_applied:
         _ws_program(result.program.body, is_root=True)
+        result.whitespace_applied = True
     return result
 
 

@@ -78,3 +78,5 @@ class TemplateInfo:
     comments: list[tuple[Span, str]] = field(default_factory=list)
     # Names the template itself defines at top level (Jinja {% set %}, macros); never "undefined".
     locals: set[str] = field(default_factory=set)
+    # The engine's parse tree, so rendering the same body need not parse it again (opaque to analysis).
+    tree: Any = field(default=None, repr=False, compare=False)

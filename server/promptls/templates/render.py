@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from promptls.templates.hb_parse import parse
+from promptls.templates.hb_parse import ParseResult, apply_whitespace, parse
 from promptls.templates.hb_render import (
     MAX_ITERATIONS,
     MAX_OUTPUT_CHARS,
@@ -43,8 +43,9 @@ def render_handlebars(
     context: Mapping[str, Any] | None = None,
     escape: bool = False,
     max_output_chars: int = MAX_OUTPUT_CHARS,
+    parsed: ParseResult | None = None,
 ) -> str:
-    """Render a Handlebars (or Mustache) body.
+    """Render a Handlebars (or Mustache) body (`parsed`: the analyser's tree of this same body, reused).
 
     `partials(name)` returns a partial's source or None; `context` supplies `@`-variables (Dotprompt
     passes `@state`, `@auth`, ... this way); `escape` turns on HTML escaping of `{{x}}` (off, as in
@@ -52,7 +53,7 @@ def render_handlebars(
     with `promptls.templates.dotprompt_messages.to_messages`. Syntax problems do not stop rendering:
     the parser recovers as the analyser does.
     """
-    parsed = parse(body, mustache=mustache)
+    parsed = apply_whitespace(parsed) if parsed is not None else parse(body, mustache=mustache)
     if any(issue.kind == "too-deep" for issue in parsed.issues):
         # The parser dropped what lies too deep: rendering would silently lose text.
         raise RenderLimitError("template nesting is too deep to render")

@@ -43,9 +43,43 @@ class ExactCounter(TokenCounter):
         self.description = f"exact count with tiktoken {encoding_name}"
         # encode_ordinary never raises on '<|endoftext|>' in user text, and is what the APIs do with it.
         self._encode: Callable[[str], list[int]] = encoding.encode_ordinary
+        self._memo = _Memo()
 
     def count(self, text: str) -> int:
-        return len(self._encode(text))
+        hit = self._memo.get(text)
+        if hit is not None:
+            return hit
+        n = len(self._encode(text))
+        self._memo.put(text, n)
+        return n
+
+
+class _Memo:
+    """Counts of recently seen texts. An edit changes one message of a prompt; the others are re-rendered to
+    identical strings, so re-counting them is wasted BPE work. Bounded by total characters held; thread-safe
+    enough for the server's worker threads (a lost update only costs a recount)."""
+
+    MAX_CHARS = 8_000_000
+    MIN_CHARS = 256  # below this, hashing the key costs about as much as counting
+
+    def __init__(self) -> None:
+        self._data: dict[str, int] = {}
+        self._chars = 0
+
+    def get(self, text: str) -> int | None:
+        if len(text) < self.MIN_CHARS:
+            return None
+        return self._data.get(text)
+
+    def put(self, text: str, n: int) -> None:
+        if len(text) < self.MIN_CHARS or len(text) > self.MAX_CHARS // 4:
+            return
+        if self._chars + len(text) > self.MAX_CHARS:
+            self._data.clear()
+            self._chars = 0
+        if text not in self._data:
+            self._data[text] = n
+            self._chars += len(text)
 
 
 class EstimateCounter(TokenCounter):

@@ -153,8 +153,29 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     with _lock:
         encoding = _cache.get(name)
         if encoding is None:
-            encoding = _cache[name] = build_encoding(name)
+            encoding = build_encoding(name)
+            _release_python_ranks(encoding)
+            _cache[name] = encoding
     return encoding
+
+
+def _release_python_ranks(encoding: tiktoken.Encoding) -> None:
+    """Drop the Python copy of the merge ranks once the Rust core has its own (tens of MB for o200k).
+
+    tiktoken keeps `_mergeable_ranks` only to pickle the Encoding, which promptls never does; encoding and
+    counting go through the Rust core. The cached, shared encodings are the ones trimmed; `build_encoding`
+    still returns complete objects.
+    """
+    encoding._mergeable_ranks = {}  # type: ignore[attr-defined]
+    import gc
+
+    gc.collect()
+    try:  # give the freed heap back to the OS (glibc); harmless where unavailable
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def clear_cache() -> None:

@@ -1,0 +1,52 @@
+"""LLM providers: each wraps its official SDK (imported lazily, SDK retries off) behind one interface.
+
+`create_provider(name, settings)` builds the provider for `settings.kind`; only that kind's module is imported,
+and its SDK only on the first call.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from .base import ChatRequest, Done, Probe, Provider, StreamEvent, TextDelta, ToolCall, Usage
+from .errors import BudgetExceeded, ErrorKind, NoProviderAvailable, PrivacyBlocked, ProviderError, RouterError
+
+if TYPE_CHECKING:
+    from ..router.settings import ProviderSettings
+
+_MODULES = {
+    "anthropic": ("anthropic_api", "AnthropicProvider"),
+    "openai": ("openai_api", "OpenAIProvider"),
+    "gemini": ("gemini_api", "GeminiProvider"),
+    "ollama": ("ollama_api", "OllamaProvider"),
+    "local": ("local_llama", "LocalLlamaProvider"),
+}
+
+
+def create_provider(name: str, settings: ProviderSettings) -> Provider:
+    """Build the provider named `name` from its settings (raises ValueError on an unknown kind)."""
+    try:
+        module, cls = _MODULES[settings.kind]
+    except KeyError:
+        raise ValueError(f"unknown provider kind {settings.kind!r}") from None
+    return getattr(import_module(f"{__name__}.{module}"), cls)(name, settings)
+
+
+__all__ = [
+    "BudgetExceeded",
+    "ChatRequest",
+    "Done",
+    "ErrorKind",
+    "NoProviderAvailable",
+    "PrivacyBlocked",
+    "Probe",
+    "Provider",
+    "ProviderError",
+    "RouterError",
+    "StreamEvent",
+    "TextDelta",
+    "ToolCall",
+    "Usage",
+    "create_provider",
+]

@@ -1,0 +1,296 @@
+"""`promptls run`, `promptls doctor` and `promptls usage`: the router from the command line.
+
+`register(subparsers)` adds the three subcommands to the main parser; each sets `func(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from .settings import PURPOSES, RouterSettings, parse_router_settings
+
+
+def register(subparsers: Any) -> None:
+    r = subparsers.add_parser("run", help="render a .prompt/.prompty file and send it through the router")
+    r.add_argument("file", help="the prompt file")
+    r.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE",
+                   help="an input value (JSON if it parses, else a string); repeatable")
+    r.add_argument("--chain", help="comma-separated provider names, instead of the configured 'run' chain")
+    r.add_argument("--no-stream", action="store_true", help="ask for the whole answer at once")
+    r.add_argument("--json", action="store_true", help="print one JSON object (answer and call details)")
+    r.add_argument("--no-cache", action="store_true", help="bypass the response cache")
+    r.add_argument("--config", help="path to promptls.toml or pyproject.toml")
+    r.set_defaults(func=cmd_run)
+
+    d = subparsers.add_parser("doctor", help="check config, keys (never shown), providers and the local model")
+    d.add_argument("--config", help="path to promptls.toml or pyproject.toml")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_doctor)
+
+    u = subparsers.add_parser("usage", help="the usage ledger per day, provider and model")
+    u.add_argument("--since", help="first day to include: YYYY-MM-DD, or a span like 7d (default: 30d)")
+    u.add_argument("--config", help="path to promptls.toml or pyproject.toml")
+    u.add_argument("--json", action="store_true")
+    u.set_defaults(func=cmd_usage)
+
+
+# -- shared -------------------------------------------------------------------------------------------------------
+
+
+def load_settings(start: Path, explicit: str | None) -> tuple[RouterSettings, list[str], Any]:
+    """Router settings from the workspace config (promptls.toml / [tool.promptls]), with messages."""
+    from promptls import config as cfgmod
+
+    cfg, messages, _path = cfgmod.load(start, Path(explicit) if explicit else None)
+    raw = getattr(cfg, "raw", {}) or {}
+    settings, errors = parse_router_settings(raw)
+    seen = set(messages)
+    return settings, list(messages) + [e for e in errors if not any(e in m for m in seen)], cfg
+
+
+def _parse_inputs(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--input expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+# -- run ----------------------------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        print(f"promptls run: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        inputs = _parse_inputs(args.input)
+    except ValueError as exc:
+        print(f"promptls run: {exc}", file=sys.stderr)
+        return 2
+    settings, messages, cfg = load_settings(path.resolve().parent, args.config)
+    for m in messages:
+        print(f"promptls run: config: {m}", file=sys.stderr)
+
+    from promptls.documents.render import render_request
+
+    rendered = render_request(str(path), text, inputs, config=cfg)
+    if rendered.error:
+        print(f"promptls run: {rendered.error}", file=sys.stderr)
+        return 2
+    if rendered.missing:
+        print(f"promptls run: no value for input(s) {', '.join(rendered.missing)} (use --input KEY=VALUE)",
+              file=sys.stderr)
+        return 2
+    if not rendered.messages:
+        print("promptls run: the prompt rendered no messages", file=sys.stderr)
+        return 2
+    return asyncio.run(_run(args, settings, rendered, path))
+
+
+def _request_from(args: argparse.Namespace, rendered: Any, path: Path) -> Any:
+    from .types import LLMRequest
+
+    params = dict(rendered.params or {})
+    temperature = params.pop("temperature", None)
+    max_tokens = params.pop("max_output", None) or params.pop("max_tokens", None)
+    ignored = sorted(params)
+    if ignored:
+        print(f"promptls run: not sent (provider-specific): {', '.join(ignored)}", file=sys.stderr)
+    return LLMRequest(
+        purpose="run",
+        messages=rendered.messages,
+        model=rendered.model,
+        max_tokens=int(max_tokens) if isinstance(max_tokens, (int, float)) else None,
+        temperature=float(temperature) if isinstance(temperature, (int, float)) else None,
+        stream=not args.no_stream,
+        source_paths=[str(path)],
+        chain=[c.strip() for c in args.chain.split(",") if c.strip()] if args.chain else None,
+        cache=False if args.no_cache else None,
+    )
+
+
+async def _run(args: argparse.Namespace, settings: RouterSettings, rendered: Any, path: Path) -> int:
+    from ..providers.base import TextDelta, ToolCall
+    from ..providers.errors import ProviderError, RouterError
+    from .core import Router
+    from .types import Outcome
+
+    req = _request_from(args, rendered, path)
+    unknown = [c for c in (req.chain or []) if c not in settings.providers]
+    if unknown:
+        print(f"promptls run: unknown provider(s) in --chain: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    router = Router(settings)
+    text: list[str] = []
+    tools: list[dict[str, str]] = []
+    outcome: Outcome | None = None
+    try:
+        async for ev in router.stream(req):
+            if isinstance(ev, TextDelta):
+                text.append(ev.text)
+                if not args.json:
+                    sys.stdout.write(ev.text)
+                    sys.stdout.flush()
+            elif isinstance(ev, ToolCall):
+                tools.append({"id": ev.id, "name": ev.name, "arguments": ev.arguments})
+                if not args.json:
+                    sys.stdout.write(f"\n[tool call] {ev.name}({ev.arguments})\n")
+            elif isinstance(ev, Outcome):
+                outcome = ev
+    except (ProviderError, RouterError) as exc:
+        if text and not args.json:
+            sys.stdout.write("\n")
+        if args.json:
+            print(json.dumps({"error": str(exc), "text": "".join(text)}))
+        else:
+            print(f"promptls run: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await router.aclose()
+    assert outcome is not None
+    if args.json:
+        print(json.dumps({"text": "".join(text), "tool_calls": tools, **outcome.to_dict()}))
+        return 0
+    if text and not "".join(text).endswith("\n"):
+        sys.stdout.write("\n")
+    print(_summary(outcome), file=sys.stderr)
+    return 0
+
+
+def _summary(o: Any) -> str:
+    u = o.usage
+    cost = "unknown" if o.cost_usd is None else f"${o.cost_usd:.6f}"
+    cached = f" ({u.cached_input_tokens} cached)" if u.cached_input_tokens else ""
+    return (
+        f"-- {o.provider} ({o.kind}) {o.model} | tokens in {u.input_tokens}{cached} out {u.output_tokens} | "
+        f"cost {cost} | cache {'hit' if o.cached else 'miss'} | {o.latency_ms:.0f} ms"
+        + (f" (first token {o.first_token_ms:.0f} ms)" if o.first_token_ms is not None and not o.cached else "")
+    )
+
+
+# -- doctor -------------------------------------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    settings, messages, _ = load_settings(Path.cwd(), args.config)
+    report = asyncio.run(_doctor(settings))
+    report["config_messages"] = messages
+    bad_chains = [p for p, names in report["chains"].items() if not names["usable"]]
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print("config: " + ("ok" if not messages else f"{len(messages)} problem(s)"))
+        for m in messages:
+            print(f"  - {m}")
+        print("providers:")
+        for name, p in report["providers"].items():
+            key = f"key {p['key_env']} {'set' if p['key_present'] else 'missing'}" if p["key_env"] else "no key needed"
+            state = "ok" if p["ok"] else "unusable"
+            latency = f" {p['latency_ms']:.0f} ms" if p["latency_ms"] is not None else ""
+            print(f"  {name:<12} {p['kind']:<9} {state:<8}{latency:>8}  {key}; {p['detail']}")
+        print("chains:")
+        for purpose, c in report["chains"].items():
+            usable = ", ".join(c["usable"]) or "NONE"
+            print(f"  {purpose:<10} {' > '.join(c['chain']) or '(empty)'}  -> usable: {usable}")
+    if bad_chains:
+        if not args.json:
+            print(f"doctor: no usable provider for: {', '.join(bad_chains)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _doctor(settings: RouterSettings) -> dict[str, Any]:
+    from .core import Router
+
+    router = Router(settings)
+    try:
+        probes = await router.probe()
+        providers: dict[str, Any] = {}
+        for name, probe in probes.items():
+            p = router.provider(name)
+            env = p.key_env if p.needs_key or p.settings.api_key_env else None
+            providers[name] = {
+                "kind": p.kind,
+                "model": p.model,
+                "remote": p.is_remote,
+                "key_env": env,
+                "key_present": bool(env and os.environ.get(env)),
+                "ok": probe.ok,
+                "latency_ms": None if probe.latency_ms is None else round(probe.latency_ms, 1),
+                "detail": probe.detail,
+            }
+    finally:
+        await router.aclose()
+    chains = {}
+    for purpose in PURPOSES:
+        chain = settings.chain(purpose)
+        chains[purpose] = {"chain": chain, "usable": [n for n in chain if providers.get(n, {}).get("ok")]}
+    return {"providers": providers, "chains": chains}
+
+
+# -- usage --------------------------------------------------------------------------------------------------------
+
+
+def _since(value: str | None) -> str:
+    if not value:
+        return (date.today() - timedelta(days=30)).isoformat()
+    if value.endswith("d") and value[:-1].isdigit():
+        return (date.today() - timedelta(days=int(value[:-1]))).isoformat()
+    return date.fromisoformat(value).isoformat()
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    from .ledger import Ledger, default_ledger_path
+
+    try:
+        since = _since(args.since)
+    except ValueError:
+        print(f"promptls usage: --since expects YYYY-MM-DD or Nd, got {args.since!r}", file=sys.stderr)
+        return 2
+    settings, _, _ = load_settings(Path.cwd(), args.config)
+    path = Path(settings.budget.ledger_path) if settings.budget.ledger_path else default_ledger_path()
+    if not path.exists():
+        rows: list[dict[str, Any]] = []
+    else:
+        ledger = Ledger(path)
+        rows = ledger.summary(since)
+        ledger.close()
+    if args.json:
+        print(json.dumps({"since": since, "ledger": str(path), "rows": rows}, indent=2))
+        return 0
+    if not rows:
+        print(f"no calls recorded since {since} ({path})")
+        return 0
+    header = f"{'day':<10}  {'provider':<12} {'model':<28} {'calls':>5} {'hits':>4} {'err':>3} " \
+             f"{'in':>9} {'cached':>8} {'out':>8} {'cost $':>10}"
+    print(header)
+    print("-" * len(header))
+    total = 0.0
+    for r in rows:
+        total += r["cost_usd"] or 0.0
+        cost = f"{r['cost_usd']:.4f}" + ("*" if r["unpriced_calls"] else "")
+        print(f"{r['day']:<10}  {str(r['provider'])[:12]:<12} {str(r['model'])[:28]:<28} {r['calls']:>5} "
+              f"{r['cache_hits']:>4} {r['errors']:>3} {r['input_tokens']:>9} {r['cached_input_tokens']:>8} "
+              f"{r['output_tokens']:>8} {cost:>10}")
+    print("-" * len(header))
+    print(f"{'total':<10}  {'':<12} {'':<28} {sum(r['calls'] for r in rows):>5} "
+          f"{'':>4} {'':>3} {'':>9} {'':>8} {'':>8} {total:>10.4f}")
+    if any(r["unpriced_calls"] for r in rows):
+        print("* some calls used models without a known price; they count as $0")
+    return 0

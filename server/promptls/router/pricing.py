@@ -1,0 +1,54 @@
+"""The one place the router asks what a call costs (through `promptls.catalog.price_call`)."""
+
+from __future__ import annotations
+
+import logging
+
+from ..providers.base import Usage
+
+log = logging.getLogger("promptls.router")
+
+FREE_KINDS = {"local", "ollama"}
+
+
+def price_usd(kind: str, model: str, usage: Usage) -> float | None:
+    """Cost in USD of `usage` on `model`, 0 for local backends, None when the catalog does not know the model."""
+    if kind in FREE_KINDS:
+        return 0.0
+    try:
+        from ..catalog import price_call  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    try:
+        price = price_call(
+            model,
+            usage.input_tokens,
+            usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+        )
+    except Exception as exc:  # a catalog bug must not fail a call that already succeeded
+        log.debug("pricing %s failed: %s", model, exc)
+        return None
+    cost = getattr(price, "cost_usd", None)
+    return float(cost) if cost is not None else None
+
+
+def estimate_prompt_tokens(text_chars: int, n_messages: int) -> int:
+    """A deliberately high prompt-size estimate for budget reservations: 3 characters a token (real text runs
+    nearer 4) plus the per-message framing chat APIs add. Settling replaces it with the real count."""
+    return text_chars // 3 + 4 * n_messages + 8
+
+
+_warm = False
+
+
+def warm() -> None:
+    """Load the price tables (a fraction of a second, once); the router runs this in a worker thread."""
+    global _warm
+    if not _warm:
+        price_usd("openai", "gpt-4o-mini", Usage(input_tokens=1, output_tokens=1))
+        _warm = True
+
+
+def is_warm() -> bool:
+    return _warm
