@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lsp_wire import Wire  # noqa: E402
+from lsp_wire import Wire
 
 
 def big_prompt(lines: int = 2000, dense: bool = True) -> str:
@@ -42,7 +42,7 @@ def big_prompt(lines: int = 2000, dense: bool = True) -> str:
 
 def p(values: list[float], q: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def startup(cmd: list[str], runs: int) -> tuple[list[float], list[float]]:
