@@ -14,7 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ["prompt", "model", "token", "context", "window", "cost", "budget", "user", "system", "assistant", "answer", "question", "summary", "language", "server", "editor", "quick", "brown", "fox", "jumps", "lazy", "dog", "alpha", "beta", "gamma", "delta"]
+WORDS = [
+    "prompt", "model", "token", "context", "window", "cost", "budget", "user", "system", "assistant", "answer",
+    "question", "summary", "language", "server", "editor", "quick", "brown", "fox", "jumps", "lazy", "dog",
+    "alpha", "beta", "gamma", "delta",
+]
 
 
 def make_files(root: Path, files: int, total_mb: float) -> int:
