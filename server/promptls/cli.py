@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config", help="path to promptls.toml or pyproject.toml")
     c.add_argument("--output", "-o", help="write the report to this file instead of stdout")
     c.add_argument("--no-color", action="store_true")
+    c.add_argument("--jobs", "-j", type=int, default=0,
+                   help="worker processes (default: one per CPU for 32 files or more, else 1)")
     c.set_defaults(func=_check)
 
     m = sub.add_parser("models", help="list the model catalog: context, max output, prices, deprecation")
@@ -131,7 +133,6 @@ def _check(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from promptls import config as cfgmod
-    from promptls.analysis.engine import analyze_path
     from promptls.analysis.findings import Severity
     from promptls.output import render
 
@@ -166,7 +167,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"promptls: {p}", file=sys.stderr)
     if problems and not files:
         return 2
-    reports = [analyze_path(f, cfg) for f in files]
+    reports = _analyze_all(files, cfg, args.jobs)
     color = not args.no_color and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not args.output
     root = os.environ.get("GITHUB_WORKSPACE") if args.format == "github" else None
     out = render(args.format, reports, root=root or os.getcwd(), color=color)
@@ -179,6 +180,32 @@ def _check(args: argparse.Namespace) -> int:
     threshold = Severity.parse(args.fail_on)
     worst = max((f.severity for r, _ in reports for f in r.findings), default=None)
     return 1 if worst is not None and worst >= threshold else 0
+
+
+def _analyze_all(files: list[str], cfg, jobs: int) -> list:
+    """Analyse files, in forked worker processes when there are many (each file is independent)."""
+    from promptls.analysis.engine import analyze_path
+
+    if jobs <= 0:
+        jobs = min(os.cpu_count() or 1, 8) if len(files) >= 32 else 1
+    if jobs == 1 or len(files) < 2:
+        return [analyze_path(f, cfg) for f in files]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Build the encodings and load the catalog once, before forking, so workers inherit them.
+    from promptls.analysis.context import Context
+    from promptls.tokens import counter_for_tokenizer
+
+    counter_for_tokenizer("o200k_base").count("warm")
+    Context(cfg).catalog.resolve("gpt-4o")
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:
+        return [analyze_path(f, cfg) for f in files]
+    chunk = max(1, len(files) // (jobs * 8))
+    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        return list(pool.map(analyze_path, files, [cfg] * len(files), chunksize=chunk))
 
 
 # -- models / schema / rules ------------------------------------------------------------------------------

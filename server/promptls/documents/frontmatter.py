@@ -15,6 +15,8 @@ import yaml
 from promptls.positions import Span
 
 MAX_NODES = 50_000
+# libyaml's parser when PyYAML was built with it (same node marks, in characters, roughly 10x faster)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FRONTMATTER_CHARS = 1_000_000
 
 _OPEN = re.compile(r"---[ \t]*(?:\r\n|\r|\n|$)")
@@ -112,7 +114,7 @@ def parse(text: str, fm: Frontmatter) -> Frontmatter:
     if not src.strip():
         fm.root = FMNode({}, Span(base, base), children={})
         return fm
-    loader = yaml.SafeLoader(src)
+    loader = _Loader(src)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -127,7 +129,8 @@ def parse(text: str, fm: Frontmatter) -> Frontmatter:
     except (yaml.YAMLError, _TooBig, RecursionError, ValueError, TypeError) as e:
         fm.error = (f"YAML error: {e}" if not isinstance(e, _TooBig) else str(e), Span(base, base + 3))
     finally:
-        loader.dispose()
+        if hasattr(loader, "dispose"):
+            loader.dispose()
     return fm
 
 
@@ -141,7 +144,7 @@ def _yaml_message(e: yaml.MarkedYAMLError) -> str:
 
 
 class _Builder:
-    def __init__(self, loader: yaml.SafeLoader, base: int) -> None:
+    def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, base: int) -> None:
         self.loader = loader
         self.base = base
         self.count = 0
