@@ -30,20 +30,8 @@ LICENSE_OUT = DATA_DIR / "model_catalog.LICENSE"
 JSON_NAME = "model_prices_and_context_window_backup.json"
 
 KEPT_MODES = ("chat", "completion", "responses")
-COLUMNS = (
-    "provider",
-    "mode",
-    "max_input",
-    "max_output",
-    "input_per_mtok",
-    "output_per_mtok",
-    "cached_input_per_mtok",
-    "tiers",
-    "deprecation_date",
-    "successor",
-    "supports_prompt_caching",
-    "prompt_cache_min_tokens",
-)
+from promptls.catalog.data_file import COLUMNS  # noqa: E402 - one row layout for writer and reader
+
 # LiteLLM splits some providers by API flavour; promptls only needs who serves the model.
 PROVIDER_RENAMES = {
     "azure_text": "azure",

@@ -24,26 +24,14 @@ from promptls.catalog import (
     price_call,
 )
 from promptls.catalog.catalog import Catalog
+from promptls.catalog.data_file import COLUMNS as DATA_COLUMNS
 from promptls.catalog.data_file import parse_catalog
 from promptls.catalog.pricing import price_model
 from promptls.catalog.tokenizer_map import tokenizer_for
 from promptls.tokens import KNOWN_TOKENIZERS
 
 REPO = Path(__file__).resolve().parent.parent
-COLUMNS = [
-    "provider",
-    "mode",
-    "max_input",
-    "max_output",
-    "input_per_mtok",
-    "output_per_mtok",
-    "cached_input_per_mtok",
-    "tiers",
-    "deprecation_date",
-    "successor",
-    "supports_prompt_caching",
-    "prompt_cache_min_tokens",
-]
+COLUMNS = list(DATA_COLUMNS)
 
 
 def _row(provider: str, max_in: int = 1000, **extra) -> list:

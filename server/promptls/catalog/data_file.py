@@ -12,6 +12,22 @@ from promptls.catalog.tokenizer_map import tokenizer_for
 
 DATA_FILE = "model_catalog.json"
 
+# The data file's row layout; scripts/build_catalog.py writes rows in this order.
+COLUMNS = (
+    "provider",
+    "mode",
+    "max_input",
+    "max_output",
+    "input_per_mtok",
+    "output_per_mtok",
+    "cached_input_per_mtok",
+    "tiers",
+    "deprecation_date",
+    "successor",
+    "supports_prompt_caching",
+    "prompt_cache_min_tokens",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogSource:
@@ -47,21 +63,7 @@ def parse_catalog(document: dict[str, Any]) -> CatalogData:
     )
     label = source.label()
     columns = document["columns"]
-    expected = [
-        "provider",
-        "mode",
-        "max_input",
-        "max_output",
-        "input_per_mtok",
-        "output_per_mtok",
-        "cached_input_per_mtok",
-        "tiers",
-        "deprecation_date",
-        "successor",
-        "supports_prompt_caching",
-        "prompt_cache_min_tokens",
-    ]
-    if columns != expected:
+    if list(columns) != list(COLUMNS):
         raise ValueError(f"{DATA_FILE}: unexpected columns {columns}; rebuild with scripts/build_catalog.py")
     models: dict[str, ModelInfo] = {}
     for model_id, row in document["models"].items():
