@@ -4,9 +4,9 @@ where it shouldn't."""
 from __future__ import annotations
 
 import pytest
+from tests.conftest import codes
 
 from promptls.analysis.registry import RULES
-from tests.conftest import codes
 
 DOT_OK = """---
 model: gpt-5.2

@@ -200,3 +200,51 @@ async def test_configuration_change_and_invalid_settings(fresh: LanguageClient, 
             break
         await asyncio.sleep(0.05)
     assert any("bogus" in m.message for m in client.messages)
+
+
+V1 = """---
+name: legacy
+authors:
+  - someone
+model:
+  api: chat
+  configuration:
+    type: azure_openai
+    azure_deployment: gpt-5.2
+  parameters:
+    max_tokens: 100
+sample:
+  question: Why is the sky blue?
+---
+system:
+You answer briefly.
+
+user:
+{{question}}
+"""
+
+
+async def test_prompty_v1_migration_and_jinja_completion(client: LanguageClient, uri: str):
+    uri = uri.replace(".prompt", ".prompty")
+    await open_doc(client, uri, V1, "prompty")
+    await wait_diagnostics(client, uri)
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
+        context=lsp.CodeActionContext(diagnostics=[])))
+    migrate = next(a for a in actions if "v2" in a.title)
+    assert migrate.kind == lsp.CodeActionKind.RefactorRewrite
+    new_yaml = migrate.edit.changes[uri][0].new_text
+    import yaml
+
+    data = yaml.safe_load(new_yaml)
+    assert data["model"]["id"] == "gpt-5.2" and data["model"]["options"]["maxOutputTokens"] == 100
+    assert data["inputs"] == [{"name": "question", "kind": "string", "default": "Why is the sky blue?"}]
+    assert data["metadata"]["authors"] == ["someone"]
+    text = V1.replace("{{question}}", "{{ que")
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    res = await client.text_document_completion_async(lsp.CompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(text, "{{ que", 6)))
+    assert "question" in {i.label for i in res.items}
