@@ -269,22 +269,6 @@ def create_server() -> PromptServer:
     return server
 
 
-def _warm_up(config) -> None:
-    """Build the bundled encodings and load the catalog off the event loop, after `initialized`, so the first
-    document's diagnostics don't pay for them (and `initialize` stays as fast as a bare server)."""
-    try:
-        from promptls.analysis.context import Context
-        from promptls.tokens import counter_for_tokenizer
-
-        counter_for_tokenizer("o200k_base").count("warm")
-        Context(config).catalog.resolve("gpt-4o")
-        from promptls.catalog import price_call
-
-        price_call("gpt-4o", 1, 1)
-    except Exception:
-        log.debug("warm-up failed", exc_info=True)
-
-
 async def _scan_workspace(ls: PromptServer) -> None:
     """Index `_name.prompt` partials below the workspace, reporting `$/progress` when the client allows it."""
     root = ls.state.root
