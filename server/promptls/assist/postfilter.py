@@ -36,6 +36,8 @@ def postfilter(raw: str, *, line_prefix: str, line_suffix: str, prev_line: str, 
     lp = line_prefix.strip()
     if len(lp) >= 3 and text.lstrip().startswith(lp):
         text = text.lstrip()[len(lp):]
+        if line_prefix[-1:].isspace():
+            text = text.lstrip(" \t")
     if not multiline:
         text = text.split("\n", 1)[0] if text.strip("\n") else ""
         if text == "" and raw.strip():

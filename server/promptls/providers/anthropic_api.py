@@ -35,7 +35,7 @@ class AnthropicProvider(SDKProvider):
             "max_tokens": req.max_tokens or self.settings.max_tokens or DEFAULT_MAX_TOKENS,
             "messages": req.chat_messages,
         }
-        if (system := req.system_text) is not None:
+        if (system := _system(req.messages)) is not None:
             kwargs["system"] = system
         if req.temperature is not None:
             kwargs["temperature"] = req.temperature
@@ -125,6 +125,20 @@ class AnthropicProvider(SDKProvider):
             return f"{len(ids)} models listed" + ("" if self.model in ids else f"; {self.model!r} not among them")
 
         return await self._timed_probe(call)
+
+
+def _system(messages: list[dict[str, Any]]) -> str | list[dict[str, Any]] | None:
+    """The system messages as Anthropic's top-level `system`: a string, or a block list when any system message
+    is one (so that `cache_control` on a system block survives)."""
+    parts = [m["content"] for m in messages if m.get("role") == "system"]
+    if not parts:
+        return None
+    if all(isinstance(p, str) for p in parts):
+        return "\n\n".join(parts)
+    blocks: list[dict[str, Any]] = []
+    for p in parts:
+        blocks.extend([{"type": "text", "text": p}] if isinstance(p, str) else p)
+    return blocks
 
 
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")

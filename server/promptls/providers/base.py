@@ -86,7 +86,16 @@ class ChatRequest:
 
     @property
     def system_text(self) -> str | None:
-        parts = [m["content"] for m in self.messages if m.get("role") == "system" and isinstance(m["content"], str)]
+        """All system messages as one string (text blocks of block-list contents included)."""
+        parts: list[str] = []
+        for m in self.messages:
+            if m.get("role") != "system":
+                continue
+            content = m.get("content")
+            if isinstance(content, str):
+                parts.append(content)
+            elif isinstance(content, list):
+                parts.extend(b["text"] for b in content if isinstance(b, dict) and isinstance(b.get("text"), str))
         return "\n\n".join(parts) if parts else None
 
     @property

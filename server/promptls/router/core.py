@@ -317,13 +317,16 @@ class Router:
                 self._skip(ctx, name, str(err))
                 self._settle(ctx, provider, preq, reservation, None, status="unavailable")
                 return
+        deadlines = ctx.deadlines
+        if not preq.stream:  # the first event is the whole answer: only the total deadline applies
+            deadlines = Deadlines(ctx.deadlines.total_s, ctx.deadlines.total_s, ctx.deadlines.total_s)
         for attempt in range(policy.max_attempts):
             ctx.attempts += 1
             done: Done | None = None
             kept: list[TextDelta | ToolCall] | None = [] if ckey is not None else None
             try:
                 async for ev in guarded(
-                    provider.stream(preq), ctx.deadlines, ctx.total_deadline, provider=name,
+                    provider.stream(preq), deadlines, ctx.total_deadline, provider=name,
                     first_token_seen=ctx.first_token_at is not None,
                 ):
                     if isinstance(ev, Done):

@@ -1,0 +1,298 @@
+/**
+ * The promptls VS Code extension: starts `promptls serve` over stdio with vscode-languageclient (which
+ * maps diagnostics, hovers, code lenses, code actions, inlay hints, completions and, since v10, LSP 3.18
+ * inline completions), and adds the client-side parts: server discovery, restart, the status bar item fed
+ * by `promptls/status`, output and trace channels, and rendering of server command results.
+ */
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  type DocumentSelector,
+  LanguageClient,
+  type LanguageClientOptions,
+  RevealOutputChannelOn,
+  type ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { explicitSettings } from './clientSettings';
+import { describeCommandResult } from './commandResult';
+import { activeInterpreter, onActiveInterpreterChange } from './pythonEnvironment';
+import { type Resolution, resolveServer, type ServerCommand } from './resolveServer';
+import { formatStatus, parseStatus } from './status';
+import { isExecutable, pythonHasPromptls, which } from './systemLookups';
+
+const CLIENT_ID = 'promptls';
+const RUN_PROMPT = 'promptls.runPrompt';
+const SHOW_USAGE = 'promptls.showUsage';
+const SERVER_COMMANDS_NEEDING_URI = new Set([RUN_PROMPT]);
+/** Context keys (used in package.json `when` clauses) saying the running server provides a command. */
+const SERVER_COMMAND_CONTEXT: Record<string, string> = {
+  [RUN_PROMPT]: 'promptls.canRunPrompt',
+  [SHOW_USAGE]: 'promptls.canShowUsage',
+};
+
+export const DOCUMENT_SELECTOR: DocumentSelector = [
+  { language: 'dotprompt' },
+  { language: 'prompty' },
+  { language: 'jinja' },
+  { language: 'handlebars' },
+  { language: 'mustache' },
+  { pattern: '**/*.prompt.md' },
+];
+
+let extension: PromptlsExtension | undefined;
+
+class PromptlsExtension implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private serverCommand: ServerCommand | undefined;
+  // vscode-languageclient 10+ takes log output channels (levels, timestamps) for both.
+  private readonly output = vscode.window.createOutputChannel('promptls', { log: true });
+  private readonly trace = vscode.window.createOutputChannel('promptls (LSP trace)', { log: true });
+  private readonly results = vscode.window.createOutputChannel('promptls: results');
+  private readonly statusItem = vscode.window.createStatusBarItem('promptls.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly disposables: vscode.Disposable[] = [];
+  private starting: Promise<void> | undefined;
+  private canShowUsage = false;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.statusItem.name = 'promptls';
+    this.disposables.push(
+      this.output,
+      this.trace,
+      this.results,
+      this.statusItem,
+      vscode.commands.registerCommand('promptls.restart', () => this.restart()),
+      vscode.commands.registerCommand('promptls.showOutput', () => this.output.show(true)),
+      vscode.commands.registerCommand('promptls.showTrace', () => this.showTrace()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('promptls.server')) {
+          void this.restart();
+        }
+      }),
+    );
+  }
+
+  async start(): Promise<void> {
+    this.starting = this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const resolution = await this.resolve();
+    if (!resolution.ok) {
+      this.output.error(resolution.message);
+      this.showStatusError('promptls server not found', resolution.message);
+      const choice = await vscode.window.showErrorMessage(resolution.message, 'Open Settings', 'Show Output');
+      if (choice === 'Open Settings') {
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'promptls.server.path');
+      } else if (choice === 'Show Output') {
+        this.output.show(true);
+      }
+      return;
+    }
+    this.serverCommand = resolution.server;
+    const { command, args, source } = resolution.server;
+    this.output.info(`Starting ${command} ${args.join(' ')} (found via ${source})`);
+
+    const serverOptions: ServerOptions = {
+      command,
+      args,
+      transport: TransportKind.stdio,
+      options: { env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: DOCUMENT_SELECTOR,
+      outputChannel: this.output,
+      traceOutputChannel: this.trace,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: () => this.serverSettings(),
+      synchronize: { configurationSection: 'promptls' },
+      middleware: {
+        executeCommand: async (commandId, commandArgs, next) => {
+          const argsWithUri = this.withActiveDocument(commandId, commandArgs);
+          const result = await next(commandId, argsWithUri);
+          this.showResult(commandId, result);
+          return result;
+        },
+        workspace: {
+          // Only the settings the user set go to the server (see explicitSettings), on both the push
+          // (didChangeConfiguration) and the pull (workspace/configuration) paths.
+          didChangeConfiguration: async () => {
+            await this.client?.sendNotification(DidChangeConfigurationNotification.type, {
+              settings: { promptls: this.serverSettings() },
+            });
+          },
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            if (!Array.isArray(result)) {
+              return result;
+            }
+            return result.map((value, index) => {
+              const item = params.items[index];
+              return item?.section === 'promptls'
+                ? this.serverSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined)
+                : value;
+            });
+          },
+        },
+      },
+    };
+
+    const client = new LanguageClient(CLIENT_ID, 'promptls', serverOptions, clientOptions);
+    this.client = client;
+    client.onNotification('promptls/status', (raw: unknown) => {
+      const status = parseStatus(raw);
+      if (!status) {
+        return;
+      }
+      const view = formatStatus(status);
+      this.statusItem.text = view.text;
+      this.statusItem.tooltip = view.tooltip;
+      this.statusItem.command = this.statusClickCommand();
+      this.statusItem.backgroundColor = undefined;
+      this.statusItem.show();
+    });
+    client.onDidChangeState((event) => {
+      if (event.newState === State.Stopped && this.client === client) {
+        this.showStatusError('promptls stopped', 'The promptls server stopped. Click to restart it.', 'promptls.restart');
+      }
+    });
+    this.statusItem.text = '$(sync~spin) promptls';
+    this.statusItem.tooltip = `Starting ${command}`;
+    this.statusItem.command = 'promptls.showOutput';
+    this.statusItem.show();
+    try {
+      await client.start();
+      // vscode-languageclient registers the commands the server lists (executeCommandProvider) as VS Code
+      // commands; the menus and the status bar only offer those the running server has.
+      const serverCommands = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+      for (const [id, key] of Object.entries(SERVER_COMMAND_CONTEXT)) {
+        await vscode.commands.executeCommand('setContext', key, serverCommands.includes(id));
+      }
+      this.canShowUsage = serverCommands.includes(SHOW_USAGE);
+      this.statusItem.text = '$(symbol-string) promptls';
+      this.statusItem.tooltip = `promptls server running (${command})`;
+      this.statusItem.command = this.statusClickCommand();
+    } catch (error) {
+      const message = `promptls: the server (${command} ${args.join(' ')}) failed to start: ${String(error)}`;
+      this.output.error(message);
+      this.showStatusError('promptls failed to start', message);
+      void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => {
+        if (choice) {
+          this.output.show(true);
+        }
+      });
+    }
+  }
+
+  /** vscode-languageclient 10+ records the trace only while the trace channel's log level is Trace. */
+  private showTrace(): void {
+    this.trace.show(true);
+    if (this.trace.logLevel !== vscode.LogLevel.Trace) {
+      void vscode.window.showInformationMessage(
+        'The LSP trace is recorded while this output channel\'s log level is Trace: use the gear in the ' +
+          'Output panel (Set Log Level) to turn it on; promptls.trace.server sets the detail.',
+      );
+    }
+  }
+
+  private statusClickCommand(): string {
+    return this.canShowUsage ? SHOW_USAGE : 'promptls.showOutput';
+  }
+
+  private serverSettings(scope?: vscode.Uri): Record<string, unknown> {
+    const config = vscode.workspace.getConfiguration(undefined, scope);
+    const keys = Object.keys(this.context.extension.packageJSON.contributes?.configuration?.properties ?? {});
+    return explicitSettings(keys, (key) => config.inspect(key));
+  }
+
+  private async resolve(): Promise<Resolution> {
+    const config = vscode.workspace.getConfiguration('promptls');
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return resolveServer({
+      envCommand: process.env.PROMPTLS_SERVER_COMMAND,
+      settingPath: config.get<string>('server.path'),
+      extraArgs: config.get<string[]>('server.args') ?? [],
+      pythonInterpreter: await activeInterpreter(folder?.uri),
+      workspaceFolder: folder?.uri.fsPath,
+      homeDir: os.homedir(),
+      platform: process.platform,
+      which: (name) => which(name),
+      isExecutable,
+      pythonHasPromptls,
+    });
+  }
+
+  /** Palette and editor-title invocations of run prompt carry no URI: use the active editor's. */
+  private withActiveDocument(commandId: string, args: unknown[]): unknown[] {
+    if (!SERVER_COMMANDS_NEEDING_URI.has(commandId) || args.length > 0) {
+      return args;
+    }
+    const uri = vscode.window.activeTextEditor?.document.uri;
+    return uri ? [uri.toString()] : args;
+  }
+
+  private showResult(commandId: string, result: unknown): void {
+    const text = describeCommandResult(result);
+    if (text === undefined) {
+      return;
+    }
+    // Recorded, not revealed: the server may already show the result itself (run prompt opens a document).
+    this.results.appendLine(`── ${commandId} ${new Date().toLocaleTimeString()}`);
+    this.results.appendLine(text);
+  }
+
+  private showStatusError(text: string, tooltip: string, command = 'promptls.showOutput'): void {
+    this.statusItem.text = `$(error) ${text}`;
+    this.statusItem.tooltip = tooltip;
+    this.statusItem.command = command;
+    this.statusItem.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+    this.statusItem.show();
+  }
+
+  async restart(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    const old = this.client;
+    this.client = undefined;
+    if (old) {
+      this.output.info('Restarting the promptls server');
+      await old.dispose().catch((error: unknown) => this.output.warn(`stop failed: ${String(error)}`));
+    }
+    await this.start();
+  }
+
+  get currentServer(): ServerCommand | undefined {
+    return this.serverCommand;
+  }
+
+  async dispose(): Promise<void> {
+    await this.client?.dispose().catch(() => undefined);
+    this.client = undefined;
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+  }
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extension = new PromptlsExtension(context);
+  context.subscriptions.push({ dispose: () => void extension?.dispose() });
+  const interpreterWatch = await onActiveInterpreterChange(() => {
+    // Only a server found through the Python environment (or not found at all) depends on it.
+    const source = extension?.currentServer?.source;
+    if (source === undefined || source === 'python-environment') {
+      void extension?.restart();
+    }
+  });
+  if (interpreterWatch) {
+    context.subscriptions.push(interpreterWatch);
+  }
+  await extension.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await extension?.dispose();
+  extension = undefined;
+}
