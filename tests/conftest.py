@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("PROMPTLS_STRICT", "1")  # a crashing rule fails the test instead of being logged
+# Response cache and usage ledger of every server the tests start go to a throwaway folder, never the user's.
+os.environ["PROMPTLS_STATE_DIR"] = tempfile.mkdtemp(prefix="promptls-tests-state-")
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 25)

@@ -292,13 +292,18 @@ def _templates(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
 
 
 def _router_errors(raw: dict[str, Any]) -> list[str]:
-    if not any(k in raw for k in ("providers", "router", "cache", "budget", "privacy", "assist")):
-        return []
-    try:
+    """Messages for the tables owned by the router (providers, router, cache, budget, privacy) and the
+    assistance layer (assist), validated by their own modules."""
+    errors: list[str] = []
+    if any(k in raw for k in ("providers", "router", "cache", "budget", "privacy")):
         from promptls.router.settings import parse_router_settings
-    except ImportError:
-        return []
-    return list(parse_router_settings(raw)[1])
+
+        errors.extend(parse_router_settings(raw)[1])
+    if "assist" in raw:
+        from promptls.assist.settings import parse_assist_settings
+
+        errors.extend(parse_assist_settings(raw)[1])
+    return errors
 
 
 # -- files ----------------------------------------------------------------------------------------------

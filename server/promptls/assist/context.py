@@ -58,7 +58,8 @@ def take_suffix(text: str, budget: int, count: Callable[[str], int]) -> tuple[st
 
 
 class RecentEdits:
-    """Places the user recently typed at (path, line), newest last; a cheap proxy for recently edited ranges."""
+    """Recently edited places (path, line), newest last: fed by every `didChange` range and by the cursor of
+    each completion request."""
 
     def __init__(self, size: int = 16) -> None:
         self._items: deque[tuple[str, int]] = deque(maxlen=size)

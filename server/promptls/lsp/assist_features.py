@@ -110,6 +110,16 @@ def register(server: Any) -> None:
     layer = AssistLayer(server)
     server.assist_layer = layer
 
+    def note_edits(ls: Any, params: lsp.DidChangeTextDocumentParams) -> None:
+        """Recently edited ranges feed the completion context (snippets near them rank higher)."""
+        path = ls.path_of(params.text_document.uri)
+        for change in params.content_changes:
+            rng = getattr(change, "range", None)
+            if rng is not None:
+                layer.inline.recent.note(path, rng.start.line)
+
+    server.change_hooks.append(note_edits)
+
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: Any, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList | None:
         layer.sync()

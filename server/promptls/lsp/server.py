@@ -39,6 +39,7 @@ class PromptServer(LanguageServer):
         self.completion_hooks: list = []
         self.code_action_hooks: list = []
         self.code_lens_hooks: list = []
+        self.change_hooks: list = []  # plain callables (server, DidChangeTextDocumentParams), must be cheap
         self.status_extra: dict[str, Any] = {"state": "idle", "provider": None, "sessionCostUsd": 0.0}
 
     @property
@@ -231,6 +232,11 @@ def create_server() -> PromptServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PromptServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        for hook in ls.change_hooks:
+            try:
+                hook(ls, params)
+            except Exception:
+                log.exception("change hook failed")
         ls.schedule(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -24,6 +25,10 @@ SCHEMA_VERSION = 1
 
 
 def default_cache_path() -> Path:
+    """In the user cache dir, or `$PROMPTLS_STATE_DIR` when set (tests and sandboxes point it elsewhere)."""
+    override = os.environ.get("PROMPTLS_STATE_DIR")
+    if override:
+        return Path(override) / "responses.sqlite3"
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("promptls", appauthor=False)) / "responses.sqlite3"

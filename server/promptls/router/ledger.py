@@ -8,6 +8,7 @@ Reservations older than an hour are ignored: they belong to a process that died 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -22,6 +23,10 @@ STALE_RESERVATION_S = 3600.0
 
 
 def default_ledger_path() -> Path:
+    """In the user data dir, or `$PROMPTLS_STATE_DIR` when set (tests and sandboxes point it elsewhere)."""
+    override = os.environ.get("PROMPTLS_STATE_DIR")
+    if override:
+        return Path(override) / "ledger.sqlite3"
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("promptls", appauthor=False)) / "ledger.sqlite3"
