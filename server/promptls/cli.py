@@ -15,8 +15,13 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache_
              ".ruff_cache", ".pytest_cache", "dist", "build"}
 
 
+_CORE_COMMANDS = {"serve", "check", "models", "schema", "rules"}
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    # The router's subcommands are only registered when they may be asked for: `serve` starts faster without.
+    parser = build_parser(with_router=not (argv and argv[0] in _CORE_COMMANDS))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -29,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_router: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="promptls", description="Language server and checker for LLM prompt files.")
     p.add_argument("--version", action="version", version=f"promptls {__version__}")
     sub = p.add_subparsers(dest="command")
@@ -67,11 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=_rules)
 
-    try:
+    if with_router:
         from promptls.router.cli import register
-    except ImportError:
-        register = None
-    if register is not None:
+
         register(sub)
     return p
 

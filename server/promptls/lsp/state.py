@@ -7,13 +7,15 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptls import config as cfgmod
 from promptls.analysis.findings import FileReport
 from promptls.config import Config
-from promptls.documents.model import PromptDocument
 from promptls.positions import LineIndex
+
+if TYPE_CHECKING:
+    from promptls.documents.model import PromptDocument
 
 log = logging.getLogger(__name__)
 
