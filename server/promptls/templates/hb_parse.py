@@ -1050,8 +1050,13 @@ def _is_prev_ws(body: list[Node], i: int | None = None, is_root: bool = False) -
     if prev is None:
         return is_root
     if isinstance(prev, Text):
-        pattern = _PREV_WS_SIBLING if (sibling is not None or not is_root) else _PREV_WS_ROOT
-        return pattern.search(prev.original) is not None
+        # Same test as _PREV_WS_SIBLING / _PREV_WS_ROOT, on the trailing whitespace only: those unanchored
+        # searches retry at every newline of a long text (quadratic on big prompts).
+        text = prev.original
+        tail = text[len(text.rstrip()):]
+        if "\n" in tail:
+            return True
+        return not (sibling is not None or not is_root) and tail == text
     return False
 
 
