@@ -138,13 +138,18 @@ def main() -> None:
         raw = encoding.encode_ordinary
         print(f"{name}: cold build from bundled file {build:.2f} s")
         per_doc = blockwise(
-            args.repeat, blocks, {"raw tiktoken": lambda d, raw=raw: len(raw(d)), "TokenCounter": counter.count_uncached}
+            args.repeat,
+            blocks,
+            {"raw tiktoken": lambda d, raw=raw: len(raw(d)), "TokenCounter": counter.count_uncached},
         )
         for label, (times, tokens) in per_doc.items():
             report(f"{label}, per document", times, tokens, size_mb)
         whole_runs = best_of(
             args.repeat,
-            {"raw tiktoken": lambda raw=raw: len(raw(whole)), "TokenCounter": lambda c=counter: c.count_uncached(whole)},
+            {
+                "raw tiktoken": lambda raw=raw: len(raw(whole)),
+                "TokenCounter": lambda c=counter: c.count_uncached(whole),
+            },
         )
         for label, (times, tokens) in whole_runs.items():
             report(f"{label}, whole text", times, tokens, size_mb)
