@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import ChatRequest, Done, Probe, StreamEvent, TextDelta, ToolCall, Usage, missing_terminal
+from .base import ChatRequest, Done, Probe, StreamEvent, TextDelta, ToolCall, Usage, missing_terminal, with_sampling
 from .classify import classify_exception
 from .errors import ProviderError
 from .sdk_client import SDKProvider, fit_kwargs
@@ -37,11 +37,7 @@ class AnthropicProvider(SDKProvider):
         }
         if (system := _system(req.messages)) is not None:
             kwargs["system"] = system
-        if req.temperature is not None:
-            kwargs["temperature"] = req.temperature
-        kwargs.update(self.settings.params)
-        kwargs.update(req.params)
-        return kwargs
+        return with_sampling(kwargs, req, self.settings.params)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:  # type: ignore[override]
         client = self.client()

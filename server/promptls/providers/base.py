@@ -103,6 +103,16 @@ class ChatRequest:
         return [m for m in self.messages if m.get("role") != "system"]
 
 
+def with_sampling(target: dict[str, Any], req: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:
+    """Add the request's temperature, then the provider's configured params, then the request's own params
+    (later ones win): the one precedence every adapter uses."""
+    if req.temperature is not None:
+        target["temperature"] = req.temperature
+    target.update(params)
+    target.update(req.params)
+    return target
+
+
 @dataclass(frozen=True, slots=True)
 class Probe:
     """Result of a reachability check (`promptls doctor`)."""

@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import ChatRequest, Done, Probe, StreamEvent, TextDelta, ToolCall, Usage, missing_terminal
+from .base import ChatRequest, Done, Probe, StreamEvent, TextDelta, ToolCall, Usage, missing_terminal, with_sampling
 from .classify import classify_exception
 from .errors import ErrorKind, ProviderError
 from .sdk_client import SDKProvider
@@ -56,11 +56,7 @@ class GeminiProvider(SDKProvider):
         max_tokens = req.max_tokens or self.settings.max_tokens
         if max_tokens:
             config["max_output_tokens"] = max_tokens
-        if req.temperature is not None:
-            config["temperature"] = req.temperature
-        config.update(self.settings.params)
-        config.update(req.params)
-        return req.model or self.model, contents, config
+        return req.model or self.model, contents, with_sampling(config, req, self.settings.params)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:  # type: ignore[override]
         client = self.client()

@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import ChatRequest, Done, Probe, StreamEvent, TextDelta, ToolCall, Usage, is_loopback_url, missing_terminal
+from .base import (
+    ChatRequest,
+    Done,
+    Probe,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+    is_loopback_url,
+    missing_terminal,
+    with_sampling,
+)
 from .classify import classify_exception
 from .errors import ProviderError
 from .sdk_client import SDKProvider, fit_kwargs
@@ -48,11 +59,7 @@ class OpenAIProvider(SDKProvider):
         max_tokens = req.max_tokens or self.settings.max_tokens
         if max_tokens:
             kwargs["max_tokens"] = max_tokens
-        if req.temperature is not None:
-            kwargs["temperature"] = req.temperature
-        kwargs.update(self.settings.params)
-        kwargs.update(req.params)
-        return kwargs
+        return with_sampling(kwargs, req, self.settings.params)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:  # type: ignore[override]
         client = self.client()
