@@ -94,3 +94,23 @@ def test_status_fields_follow_calls():
     a.busy += 1
     a._status()
     assert seen[-1]["state"] == "busy"
+
+
+def test_debounce_stretches_to_the_typing_rhythm_and_respects_off():
+    from promptls.assist.inline import InlineEngine
+    from promptls.assist.service import Assist
+
+    assist = Assist()
+    assist.sync({"assist": {"debounce_ms": 75, "debounce_max_ms": 400}})
+    engine = InlineEngine(assist)
+    assert engine.debounce_s() == 0.075  # no rhythm known yet
+    engine._gaps.extend([0.12, 0.2, 0.15, 0.25, 0.1, 0.18])
+    stretched = engine.debounce_s()
+    assert 0.2 < stretched <= 0.4  # longer than most key gaps: fires when the user pauses
+    engine._gaps.extend([0.03] * 16)  # a fast burst: never below the configured floor
+    assert engine.debounce_s() == 0.075
+    assist.sync({"assist": {"debounce_ms": 0}})
+    engine._gaps.extend([0.2] * 16)
+    assert engine.debounce_s() == 0  # 0 means off, whatever the rhythm
+    assist.sync({"assist": {"debounce_ms": 75, "adaptive_debounce": False}})
+    assert engine.debounce_s() == 0.075

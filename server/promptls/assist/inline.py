@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -77,11 +79,34 @@ class InlineEngine:
         self.flights_started = 0
         self.last_error: str | None = None
         self.errors_seen = 0
+        self._gaps: deque[float] = deque(maxlen=16)  # recent gaps between requests while typing (s)
+        self._last_request_at: float | None = None
+
+    def debounce_s(self) -> float:
+        """The configured debounce, stretched to the typing rhythm: a request fires only after a gap longer
+        than most of the user's recent key gaps, i.e. when they pause."""
+        s = self.assist.settings
+        base = s.debounce_ms / 1000
+        if base <= 0 or not s.adaptive_debounce or len(self._gaps) < 4:
+            return base
+        gaps = sorted(self._gaps)
+        p80 = gaps[min(len(gaps) - 1, int(0.8 * len(gaps)))]
+        return min(max(base, 1.25 * p80), max(base, s.debounce_max_ms / 1000))
+
+    def _note_request(self) -> None:
+        now = time.monotonic()
+        if self._last_request_at is not None:
+            gap = now - self._last_request_at
+            if gap < 1.0:  # longer gaps are pauses, not typing rhythm
+                self._gaps.append(gap)
+        self._last_request_at = now
 
     async def complete(self, q: InlineQuery) -> str | None:
         """The suggestion for `q`, or None (superseded, nothing useful, or every provider failed)."""
         self.cache.max_entries = self.assist.settings.prefix_cache_entries
         self.recent.note(q.path, q.prefix.count("\n"))
+        if not q.invoked:
+            self._note_request()
         older = self._current.get(q.key)
         if older is not None:
             older.set()
@@ -99,7 +124,7 @@ class InlineEngine:
                         return answer
                 else:
                     flight.task.cancel()  # the user typed something else: that answer is no longer wanted
-            debounce = self.assist.settings.debounce_ms / 1000
+            debounce = self.debounce_s()
             if not q.invoked and debounce > 0 and await _superseded_within(mine, debounce):
                 return None
             flight = self._start(q)

@@ -31,7 +31,12 @@ class AssistSettings:
     inline: bool = True
     #: Offer LLM `textDocument/completion` items to clients without inline completion (never in prompt files).
     completion_fallback: bool = False
+    #: Wait this long after a keystroke before asking a provider (0 turns debouncing off entirely).
     debounce_ms: int = 75
+    #: Stretch the debounce to the user's typing rhythm (80th percentile of recent key gaps x 1.25, at most
+    #: `debounce_max_ms`), so steady typing asks only when the user pauses.
+    adaptive_debounce: bool = True
+    debounce_max_ms: int = 400
     #: Token budget of the completion context (prefix + suffix + snippets), counted with the model's tokenizer.
     context_tokens: int = 1536
     #: Share of the prefix/suffix window given to the prefix (the rest goes to the suffix).
@@ -49,9 +54,9 @@ class AssistSettings:
     actions: list[UserAction] = field(default_factory=list)
 
 
-_INT_KEYS = ("debounce_ms", "context_tokens", "max_tokens_single", "max_tokens_multi", "max_lines",
+_INT_KEYS = ("debounce_ms", "debounce_max_ms", "context_tokens", "max_tokens_single", "max_tokens_multi", "max_lines",
              "prefix_cache_entries")
-_BOOL_KEYS = ("inline", "completion_fallback")
+_BOOL_KEYS = ("inline", "completion_fallback", "adaptive_debounce")
 _SHARE_KEYS = ("prefix_share", "snippet_share")
 
 
