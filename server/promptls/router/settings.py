@@ -240,6 +240,8 @@ def parse_router_settings(cfg: Mapping[str, Any] | None) -> tuple[RouterSettings
             continue
         ps = ProviderSettings(kind=kind, model=DEFAULT_MODELS.get(kind))
         rd.fill(ps, t, where, skip=("kind",))
+        if kind == "local" and ps.model_path and "model" not in t:
+            ps.model = None  # the provider names its own GGUF (the file's stem), not the bundled default
         if "api_key" in t:
             errors.append(f"[{where}] keys never go in a file: use 'api_key_env' to name an environment variable")
         if ps.timeout_s <= 0:
