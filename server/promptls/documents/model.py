@@ -91,6 +91,8 @@ class PromptDocument:
     messages: list[Message] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     roles: frozenset[str] = frozenset({"system", "user", "assistant"})
+    # Role-marker lines whose word is not a role but looks like a typo of one (`sytem:`), found while splitting
+    role_typos: list[tuple[str, Span]] = field(default_factory=list)
 
     @property
     def body(self) -> str:

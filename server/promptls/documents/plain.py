@@ -48,7 +48,7 @@ def parse(path: str, text: str, engine: str, config: Config, *, note: str | None
             doc.inputs_declared = True
             for name in over.inputs:
                 doc.inputs[name] = InputDecl(name, Span(0, 0))
-    doc.messages, _ = role_line_messages(text, body, ROLES)
+    doc.messages, doc.role_typos = role_line_messages(text, body, ROLES)
     return doc
 
 

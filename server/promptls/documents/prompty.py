@@ -14,11 +14,6 @@ from promptls.documents.model import InputDecl, ModelRef, PromptDocument, Refere
 from promptls.positions import Span
 
 ROLES = frozenset({"system", "user", "assistant", "developer", "tool", "function"})
-V2_TOP = frozenset({"kind", "id", "version", "name", "displayName", "description", "metadata", "model", "inputs",
-                    "outputs", "tools", "template", "instructions", "additionalInstructions", "inputSchema",
-                    "outputSchema"})
-V1_TOP = frozenset({"name", "description", "authors", "tags", "version", "base", "model", "sample", "inputs",
-                    "outputs", "template"})
 V1_MODEL = frozenset({"api", "configuration", "parameters", "response"})
 V2_MODEL = frozenset({"id", "provider", "apiType", "connection", "options"})
 _REF = re.compile(r"\$\{(env|file):([^}:]*)(?::([^}]*))?\}")
@@ -74,7 +69,7 @@ def parse(path: str, text: str, fm: Frontmatter, *, note: str | None = None,
         _model(doc, root)
         _inputs(doc, text, root)
         _references(doc, text, fm)
-    doc.messages, _ = role_line_messages(text, body, ROLES)
+    doc.messages, doc.role_typos = role_line_messages(text, body, ROLES)
     return doc
 
 

@@ -37,7 +37,6 @@ DOTPROMPT: Schema = {
     "raw": ((dict,), None), "ext": ((dict,), None), "metadata": ((dict,), None), "maxTurns": ((int,), (1, None)),
     "returnToolRequests": ((bool,), None), "defaultInput": ((dict,), None),
 }
-_TEMPLATE_KIND = ["jinja2", "mustache", "handlebars", "nunjucks", "liquid", "f-string"]
 PROMPTY_V2: Schema = {
     "kind": ((str,), None), "id": ((str,), None), "version": ((str, int, float), None), "name": ((str,), None),
     "displayName": ((str,), None), "description": ((str,), None), "metadata": ((dict,), None),

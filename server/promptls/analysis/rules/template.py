@@ -40,12 +40,8 @@ def _roles(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
             i = doc.text.find(role, h.span.start, h.span.end)
             span = Span(i, i + len(role)) if i >= 0 else h.span
             yield _unknown_role(ctx, role, span, known)
-    if doc.dialect != "dotprompt":
-        from promptls.documents.common import role_line_messages
-
-        _, suspicious = role_line_messages(doc.text, doc.body_span, doc.roles)
-        for word, span in suspicious:
-            yield _unknown_role(ctx, word, span, known)
+    for word, span in doc.role_typos:
+        yield _unknown_role(ctx, word, span, known)
 
 
 def _unknown_role(ctx: Context, role: str, span: Span, known: list[str]) -> Finding:
