@@ -42,7 +42,7 @@ def test_exit_codes(project):
 def test_json_contract(project):
     res = run("check", ".", "--format", "json", cwd=project)
     data = json.loads(res.stdout)
-    assert data["version"] == 1
+    assert data["version"] == 2
     files = {f["path"].replace(os.sep, "/"): f for f in data["files"]}
     assert set(files) == {"ok.prompt", "sub/bad.prompt"}
     ok = files["ok.prompt"]

@@ -130,9 +130,12 @@ def test_formats_and_unknown_format(reports, root):
 def test_json_key_contract(reports, root):
     doc = json.loads(render("json", reports, root=str(root)))
     assert set(doc) == {"version", "files", "summary"}
-    assert doc["version"] == 1
+    assert doc["version"] == 2
     file_keys = {
         "path",
+        "kind",
+        "dataset",
+        "calls",
         "dialect",
         "model",
         "tokenizer",

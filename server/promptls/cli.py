@@ -46,7 +46,7 @@ def build_parser(with_router: bool = True) -> argparse.ArgumentParser:
     s.add_argument("-v", "--verbose", action="store_true")
     s.set_defaults(func=_serve)
 
-    c = sub.add_parser("check", help="check prompt files (files, folders, globs) like CI would")
+    c = sub.add_parser("check", help="check prompt files, SDK call sites and datasets (files, folders, globs)")
     c.add_argument("paths", nargs="*", default=["."], help="files, folders or globs (default: .)")
     c.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
     c.add_argument("--fail-on", choices=["error", "warning", "info", "hint", "never"], default="error")
@@ -105,8 +105,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 # -- check ------------------------------------------------------------------------------------------------
 def collect_files(paths: list[str], config) -> tuple[list[str], list[str]]:
-    """Prompt files under the given paths, and messages for paths that matched nothing."""
-    from promptls.documents.load import is_prompt_path
+    """Files promptls analyses under the given paths (prompt files, source files calling LLM SDKs, fine-tuning
+    datasets), and messages for paths that matched nothing. Files named explicitly are always analysed."""
+    from promptls.kinds import kind_of, read_head
 
     out: dict[str, None] = {}
     problems = []
@@ -121,7 +122,10 @@ def collect_files(paths: list[str], config) -> tuple[list[str], list[str]]:
                     dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                     for f in sorted(files):
                         full = os.path.join(root, f)
-                        if is_prompt_path(full, config):
+                        kind = kind_of(full, config)
+                        if kind is None and f.endswith(".jsonl") and config.dataset_sniff:
+                            kind = kind_of(full, config, read_head(full))
+                        if kind is not None:
                             out[os.path.normpath(full)] = None
             else:
                 out[os.path.normpath(m)] = None

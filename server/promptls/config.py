@@ -27,6 +27,14 @@ DEFAULT_TEMPLATE_GLOBS: dict[str, str] = {
     "*.prompt.md": "jinja2",
 }
 ENGINES = ("jinja2", "handlebars", "mustache")
+CODE_LANGUAGES = ("python", "typescript", "javascript")
+DEFAULT_DATASET_GLOBS = ("*train*.jsonl", "*finetune*.jsonl", "*fine_tune*.jsonl", "*fine-tune*.jsonl",
+                         "*valid*.jsonl", "*dpo*.jsonl", "*sft*.jsonl", "datasets/*.jsonl", "data/*.jsonl")
+
+
+CODE_SUFFIXES = {".py": "python", ".pyi": "python", ".ts": "typescript", ".mts": "typescript",
+                 ".cts": "typescript", ".tsx": "tsx", ".js": "javascript", ".mjs": "javascript",
+                 ".cjs": "javascript", ".jsx": "javascript"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,15 @@ class Config:
     budget_severity: Severity = Severity.WARNING
     today: _dt.date | None = None  # pin "today" for deprecation checks (reproducible CI)
     max_file_bytes: int = 10_000_000
+    code_languages: tuple[str, ...] = CODE_LANGUAGES  # SDK call-site analysis; () turns it off
+    code_long_prompt_tokens: int = 1000  # SD006 threshold
+    dataset_globs: tuple[str, ...] = DEFAULT_DATASET_GLOBS  # JSONL files always treated as datasets
+    dataset_sniff: bool = True  # other .jsonl files are datasets when their first lines look like one
+    dataset_model: str = "gpt-4o-mini-2024-07-18"
+    dataset_epochs: int = 3
+    dataset_max_example_tokens: int | None = None
+    dataset_training_price_per_mtok: float | None = None
+    dataset_max_bytes: int = 4_000_000_000  # `check` streams datasets, so they may exceed max-file-bytes
     raw: dict[str, Any] = field(default_factory=dict)  # the whole validated table (router reads its part)
 
     def engine_for(self, path: str) -> str | None:
@@ -65,6 +82,17 @@ class Config:
             if fnmatch.fnmatch(name, glob) or _glob_match(path, glob):
                 return engine
         return None
+
+    def code_language_for(self, path: str) -> str | None:
+        """The parser for a source file (python, typescript, tsx, javascript) when its language is enabled."""
+        lang = CODE_SUFFIXES.get(Path(path).suffix.lower())
+        if lang is None:
+            return None
+        family = "typescript" if lang == "tsx" else lang
+        return lang if family in self.code_languages else None
+
+    def is_dataset_glob(self, path: str) -> bool:
+        return path.endswith(".jsonl") and any(_glob_match(path, g) for g in self.dataset_globs)
 
     def override_for(self, path: str) -> TemplateOverride | None:
         for over in self.template_overrides:
@@ -109,7 +137,7 @@ def _show(v: Any) -> str:
 
 _KNOWN_TOP = {
     "select", "ignore", "per-file-ignores", "per_file_ignores", "severity", "model", "models", "templates",
-    "cost", "today", "max-file-bytes", "max_file_bytes",
+    "cost", "today", "max-file-bytes", "max_file_bytes", "code", "datasets",
     # owned by router/settings.py
     "providers", "router", "cache", "budget", "privacy", "assist",
 }
@@ -216,6 +244,10 @@ def from_dict(data: dict[str, Any], base: Config | None = None) -> tuple[Config,
             changes["max_file_bytes"] = mfb
         else:
             errs.add("max-file-bytes", f"expected a positive integer, got {_show(mfb)}")
+    if "code" in data:
+        _code(data["code"], changes, errs)
+    if "datasets" in data:
+        _datasets(data["datasets"], changes, errs)
     raw = dict(cfg.raw)
     raw.update(data)
     changes["raw"] = raw
@@ -289,6 +321,71 @@ def _templates(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
     for k in t:
         if k not in {"globs", "overrides"}:
             errs.add(f"templates.{k}", "unknown setting")
+
+
+def _get(t: dict[str, Any], key: str) -> Any:
+    return t.get(key, t.get(key.replace("-", "_")))
+
+
+def _positive_int(v: Any, where: str, errs: ConfigErrors) -> int | None:
+    if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+        return v
+    errs.add(where, f"expected a positive integer, got {_show(v)}")
+    return None
+
+
+def _code(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
+    if not isinstance(t, dict):
+        errs.add("code", "expected a table")
+        return
+    langs = _get(t, "languages")
+    if langs is not None and (v := _str_list(langs, "code.languages", errs)) is not None:
+        bad = [x for x in v if x not in CODE_LANGUAGES]
+        for x in bad:
+            errs.add("code.languages", f"unknown language {x!r}; use {', '.join(CODE_LANGUAGES)}")
+        changes["code_languages"] = tuple(x for x in v if x in CODE_LANGUAGES)
+    n = _get(t, "long-prompt-tokens")
+    if n is not None and (v2 := _positive_int(n, "code.long-prompt-tokens", errs)) is not None:
+        changes["code_long_prompt_tokens"] = v2
+    for k in t:
+        if k.replace("_", "-") not in {"languages", "long-prompt-tokens"}:
+            errs.add(f"code.{k}", "unknown setting")
+
+
+def _datasets(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
+    if not isinstance(t, dict):
+        errs.add("datasets", "expected a table")
+        return
+    globs = _get(t, "globs")
+    if globs is not None and (v := _str_list(globs, "datasets.globs", errs)) is not None:
+        changes["dataset_globs"] = v
+    sniff = _get(t, "sniff")
+    if sniff is not None:
+        if isinstance(sniff, bool):
+            changes["dataset_sniff"] = sniff
+        else:
+            errs.add("datasets.sniff", f"expected true or false, got {_show(sniff)}")
+    model = _get(t, "model")
+    if model is not None:
+        if isinstance(model, str) and model.strip():
+            changes["dataset_model"] = model.strip()
+        else:
+            errs.add("datasets.model", f"expected a model id string, got {_show(model)}")
+    for key, field_name in (("epochs", "dataset_epochs"), ("max-example-tokens", "dataset_max_example_tokens"),
+                            ("max-bytes", "dataset_max_bytes")):
+        v = _get(t, key)
+        if v is not None and (n := _positive_int(v, f"datasets.{key}", errs)) is not None:
+            changes[field_name] = n
+    price = _get(t, "training-price-per-mtok")
+    if price is not None:
+        if isinstance(price, int | float) and not isinstance(price, bool) and price >= 0:
+            changes["dataset_training_price_per_mtok"] = float(price)
+        else:
+            errs.add("datasets.training-price-per-mtok", f"expected a non-negative number, got {_show(price)}")
+    known = {"globs", "sniff", "model", "epochs", "max-example-tokens", "max-bytes", "training-price-per-mtok"}
+    for k in t:
+        if k.replace("_", "-") not in known:
+            errs.add(f"datasets.{k}", "unknown setting")
 
 
 def _router_errors(raw: dict[str, Any]) -> list[str]:
@@ -372,6 +469,26 @@ def json_schema() -> dict[str, Any]:
                   "description": "Pin today's date (YYYY-MM-DD) for deprecation checks."},
         "max-file-bytes": {"type": "integer", "default": 10_000_000,
                            "description": "Files larger than this are skipped with a finding."},
+        "code": {"type": "object", "default": {}, "description": "LLM SDK call sites in source code.",
+                 "properties": {
+                     "languages": {"type": "array", "items": {"enum": list(CODE_LANGUAGES)},
+                                   "default": list(CODE_LANGUAGES),
+                                   "description": "Languages whose SDK calls are analysed ([] turns it off)."},
+                     "long-prompt-tokens": {"type": "integer", "default": 1000,
+                                            "description": "SD006: literal prompts from this many tokens."}}},
+        "datasets": {"type": "object", "default": {}, "description": "Fine-tuning datasets (JSONL).",
+                     "properties": {
+                         "globs": {"type": "array", "items": {"type": "string"},
+                                   "default": list(DEFAULT_DATASET_GLOBS),
+                                   "description": "JSONL files always analysed as datasets."},
+                         "sniff": {"type": "boolean", "default": True,
+                                   "description": "Also analyse other .jsonl files whose lines look like one."},
+                         "model": {"type": "string", "default": "gpt-4o-mini-2024-07-18",
+                                   "description": "Model being fine-tuned (training context and price)."},
+                         "epochs": {"type": "integer", "default": 3},
+                         "max-example-tokens": {"type": ["integer", "null"], "default": None},
+                         "training-price-per-mtok": {"type": ["number", "null"], "default": None},
+                         "max-bytes": {"type": "integer", "default": 4_000_000_000}}},
     }
     try:
         from promptls.router.settings import ROUTER_SETTINGS_SCHEMA

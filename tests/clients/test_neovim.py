@@ -207,7 +207,7 @@ def test_quick_fix_applies(nvim: Path, server_cmd: list[str], workspace: Path, t
 
 @pytest.mark.slow
 def test_filetypes_and_attach(nvim: Path, server_cmd: list[str], workspace: Path, tmp_path: Path) -> None:
-    names = ["README.md", "haiku.prompt", "summary.prompty", "greeting.j2", "notes.prompt.md"]
+    names = ["README.md", "haiku.prompt", "summary.prompty", "greeting.j2", "notes.prompt.md", "bot.py", "train.jsonl"]
     files = [str(workspace / n) for n in names]
     attached = files[1:]
     res = run_scenario(nvim, tmp_path, "filetypes", {"files": files, "expect_attached": attached}, server_cmd)
@@ -217,6 +217,8 @@ def test_filetypes_and_attach(nvim: Path, server_cmd: list[str], workspace: Path
     assert got["greeting.j2"]["filetype"] == "jinja"
     assert got["notes.prompt.md"]["filetype"] == "markdown"
     assert got["README.md"]["filetype"] == "markdown"
+    assert got["bot.py"]["filetype"] == "python"
+    assert got["train.jsonl"]["filetype"] == "jsonl"
     assert [n for n in names if got[n]["attached"]] == names[1:]
     assert got["haiku.prompt"]["commentstring"] == "{{! %s }}"
     assert got["summary.prompty"]["commentstring"] == "{# %s #}"

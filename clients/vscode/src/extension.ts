@@ -40,6 +40,15 @@ export const DOCUMENT_SELECTOR: DocumentSelector = [
   { language: 'handlebars' },
   { language: 'mustache' },
   { pattern: '**/*.prompt.md' },
+  // LLM SDK call sites in source code and fine-tuning datasets (the server decides what it analyses;
+  // `promptls.code.languages` and `promptls.datasets.*` turn these off).
+  { language: 'python' },
+  { language: 'typescript' },
+  { language: 'typescriptreact' },
+  { language: 'javascript' },
+  { language: 'javascriptreact' },
+  { language: 'jsonl' },
+  { pattern: '**/*.jsonl' },
 ];
 
 let extension: PromptlsExtension | undefined;

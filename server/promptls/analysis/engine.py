@@ -1,4 +1,7 @@
-"""The analysis entry point shared by the CLI and the language server: a file's bytes or text in, a report out."""
+"""The analysis entry point shared by the CLI and the language server: a file's bytes or text in, a report out.
+
+Three kinds of file are analysed, each with its own document model and rules: prompt files (`documents/`),
+source files calling LLM SDKs (`code/`) and fine-tuning datasets (`datasets/`)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from promptls.analysis.suppress import apply
 from promptls.config import Config
 from promptls.documents.load import parse_document
 from promptls.documents.model import PromptDocument
+from promptls.kinds import kind_of
 from promptls.positions import LineIndex, Span
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,8 @@ def decode(data: bytes, config: Config) -> tuple[str | None, str | None]:
 
 def analyze_path(path: str, config: Config, *, partials: PartialLookup = fs_partials,
                  today: _dt.date | None = None) -> tuple[FileReport, str]:
+    if path.endswith(".jsonl"):
+        return _dataset_path(path, config), ""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
@@ -57,11 +63,82 @@ def analyze_text(path: str, text: str, config: Config, *, partials: PartialLooku
 
 
 def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = fs_partials,
-            today: _dt.date | None = None) -> tuple[PromptDocument, FileReport]:
-    """The parsed document (for editor features) and its report."""
+            today: _dt.date | None = None, kind: str | None = None) -> tuple[object, FileReport]:
+    """The parsed document (for editor features: a PromptDocument, CodeDocument or DatasetResult) and its report."""
     ctx = Context(config, partials, today or config.today or _dt.date.today())
+    kind = kind or kind_of(path, config, text[:65536]) or "prompt"
+    if kind == "code":
+        return _analyze_code(path, text, ctx)
+    if kind == "dataset":
+        return _analyze_dataset(path, text, ctx)
     doc = parse_document(path, text, config)
     return doc, run_rules(doc, ctx)
+
+
+def _analyze_code(path: str, text: str, ctx: Context) -> tuple[object, FileReport]:
+    from promptls.analysis.rules import code as code_rules
+    from promptls.code.load import parse_code
+
+    doc = parse_code(path, text, ctx.config.code_language_for(path) or "python")
+    findings: list[Finding] = []
+    if doc.calls or doc.clients or "sk-" in text or "AIza" in text:
+        findings = _guarded(lambda: list(code_rules.check(doc, ctx)), path)
+    if findings:
+        findings = apply(findings, doc, ctx.config, path, LineIndex(text))
+        findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
+    models = sorted({e.model for e in ctx.extra.get("calls", []) if e.model})
+    return doc, FileReport(path, doc.language, ", ".join(models) or None, findings, kind="code",
+                           calls=ctx.extra.get("calls", []))
+
+
+def dataset_settings(config: Config):
+    from promptls.datasets import DatasetSettings
+
+    return DatasetSettings(model=config.dataset_model, epochs=config.dataset_epochs,
+                           max_example_tokens=config.dataset_max_example_tokens,
+                           training_price_per_mtok=config.dataset_training_price_per_mtok)
+
+
+def _analyze_dataset(path: str, text: str, ctx: Context, limit_lines: int | None = None) -> tuple[object, FileReport]:
+    from promptls.datasets import check_text
+
+    result = check_text(text, dataset_settings(ctx.config), limit_lines=limit_lines)
+    findings = apply(result.findings, None, ctx.config, path, None)
+    findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
+    return result, FileReport(path, "jsonl", result.summary.model, findings, kind="dataset",
+                              dataset=result.summary)
+
+
+def analyze_dataset_prefix(path: str, text: str, config: Config, limit_lines: int) -> tuple[object, FileReport]:
+    """The first `limit_lines` lines only: what the editor shows first on a large dataset."""
+    return _analyze_dataset(path, text, Context(config), limit_lines)
+
+
+def _dataset_path(path: str, config: Config) -> FileReport:
+    """`check` on a dataset: one streaming pass over the file, never the whole text in memory."""
+    from promptls.datasets import check_file
+
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        return _skipped(path, f"cannot read: {e.strerror or e}")
+    if size > config.dataset_max_bytes:
+        return _skipped(path, f"dataset is {size / 1e6:.0f} MB, above `datasets.max-bytes`")
+    result = check_file(path, dataset_settings(config))
+    findings = apply(result.findings, None, config, path, None)
+    findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
+    return FileReport(path, "jsonl", result.summary.model, findings, kind="dataset", dataset=result.summary,
+                      locator=result.locator)
+
+
+def _guarded(run, path: str) -> list[Finding]:
+    try:
+        return run()
+    except Exception:
+        if os.environ.get("PROMPTLS_STRICT") == "1":
+            raise
+        log.exception("code rules failed on %s", path)
+        return []
 
 
 def run_rules(doc: PromptDocument, ctx: Context) -> FileReport:

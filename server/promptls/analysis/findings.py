@@ -42,6 +42,7 @@ class Fix:
     title: str
     edits: tuple[TextEdit, ...]
     preferred: bool = False
+    create_files: tuple[tuple[str, str], ...] = ()  # (absolute path, content) of new files the fix writes
 
 
 @dataclass(slots=True)
@@ -82,3 +83,7 @@ class FileReport:
     findings: list[Finding]
     tokens: TokenReport | None = None
     skipped: str | None = None  # reason the file was not analysed (binary, too large, ...)
+    kind: str = "prompt"  # "prompt" | "code" | "dataset"
+    dataset: Any = None  # datasets.DatasetSummary for fine-tuning datasets
+    calls: list[Any] = field(default_factory=list)  # code.estimate.CallEstimate per SDK call site
+    locator: Any = None  # maps spans to positions when the text is not kept (streamed datasets)

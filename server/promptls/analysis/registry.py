@@ -115,6 +115,58 @@ _RULES = [
     # -- secrets -----------------------------------------------------------------------------------
     Rule("SC001", "literal-secret", E, "An API key written literally in the file.",
          "Keys in prompt files end up in git history, logs and prompts sent to third parties."),
+    # -- SDK call sites in source code -------------------------------------------------------------
+    Rule("SD001", "anthropic-max-tokens-missing", E, "An Anthropic Messages call without `max_tokens`.",
+         "The Messages API requires `max_tokens`; the call fails with a 400 error every time."),
+    Rule("SD002", "sampling-out-of-range", E, "`temperature`/`top_p` outside the range the provider accepts.",
+         "Providers reject temperature above 1 (Anthropic) or 2 (OpenAI, Gemini) and top_p above 1 with a 400 "
+         "error on every call."),
+    Rule("SD003", "client-without-timeout", I, "An SDK client created without a timeout.",
+         "SDK default timeouts are 10 minutes; one stalled request then holds a worker or a user that long. "
+         "Set a timeout that matches the call."),
+    Rule("SD004", "legacy-api", W, "A legacy SDK API with a modern equivalent.",
+         "Legacy endpoints (Text Completions, `openai.ChatCompletion`) are removed or frozen: new models and "
+         "features never reach them."),
+    Rule("SD005", "json-without-schema", W, "JSON output requested without a schema.",
+         "JSON mode guarantees syntax, not shape: without a schema the model decides the fields and parsing "
+         "breaks unpredictably. Structured outputs with a schema are supported by every major provider."),
+    Rule("SD006", "long-literal-prompt", I, "A long prompt written literally in code, with its tokens and cost.",
+         "Long prompts in code are hard to review and version; a prompt file gets token counts, lint and a "
+         "preview. The message states what the prompt costs per call."),
+    Rule("SD007", "deprecated-parameter", W, "A request parameter the model or API no longer accepts.",
+         "`functions`/`function_call` are superseded by `tools`/`tool_choice`; reasoning models reject "
+         "`max_tokens` (use `max_completion_tokens`) with a 400 error."),
+    # -- fine-tuning datasets ----------------------------------------------------------------------
+    Rule("DS001", "invalid-json-line", E, "A dataset line that is not valid JSON.",
+         "The fine-tuning service rejects the whole file when one line fails to parse."),
+    Rule("DS002", "wrong-type", E, "A dataset field has the wrong type.",
+         "`messages` must be a list of objects, `content` a string or list of parts, `weight` 0 or 1; other "
+         "types fail validation of the upload."),
+    Rule("DS003", "missing-field", E, "An example lacks a field its format requires (`messages`, `completion`...).",
+         "An example without its required fields is rejected by the validator or trains on nothing."),
+    Rule("DS004", "unknown-key", W, "A key the dataset format does not define.",
+         "Unknown keys are rejected by some validators and silently dropped by others; usually a typo."),
+    Rule("DS005", "unknown-role", E, "A message role the fine-tuning format does not accept.",
+         "Chat fine-tuning accepts system, developer, user, assistant, tool and function roles only."),
+    Rule("DS006", "missing-content", E, "A message without `content` (and without tool calls).",
+         "A message needs content unless it is an assistant turn that calls tools; the upload fails otherwise."),
+    Rule("DS007", "no-assistant-message", E, "An example with no assistant message to learn from.",
+         "Training learns only from assistant turns; an example without one is rejected."),
+    Rule("DS008", "example-too-long", E, "An example longer than the model's training context.",
+         "Examples above the per-example token limit are truncated or rejected, so the model never sees their "
+         "ending, which is usually the answer."),
+    Rule("DS009", "duplicate-example", W, "An example identical to an earlier one.",
+         "Duplicates over-weight one behaviour, cost training tokens and leak between train and validation "
+         "splits."),
+    Rule("DS010", "empty-content", W, "A message or field whose content is empty or whitespace only.",
+         "Empty turns teach the model to answer with nothing and are rejected by several validators."),
+    Rule("DS011", "system-prompt-varies", I, "System prompts differ across examples.",
+         "A fine-tuned model learns the system prompt it saw; inconsistent ones dilute the behaviour. Stated "
+         "once per file, with how many variants there are."),
+    Rule("DS012", "mixed-formats", E, "Examples of different dataset formats in one file.",
+         "A fine-tuning file has one format; a chat example among prompt/completion pairs fails the upload."),
+    Rule("DS013", "too-few-examples", W, "Fewer examples than the fine-tuning service accepts.",
+         "OpenAI requires at least 10 examples per training file (50 to 100 recommended)."),
     # -- robustness --------------------------------------------------------------------------------
     Rule("IO001", "file-skipped", W, "The file could not be analysed (binary, invalid UTF-8, too large).",
          "Saying why a file was skipped beats silently passing it."),

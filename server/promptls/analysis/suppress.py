@@ -3,6 +3,7 @@
 
 - Handlebars/Mustache: `{{! promptls-ignore VR001 }}`  - Jinja: `{# promptls-ignore VR001 #}`
 - YAML frontmatter: `# promptls-ignore VR001`
+- Source code: `# promptls-ignore SD003` (Python) or `// promptls-ignore SD003` (TypeScript/JavaScript)
 A comment applies to its own line and the next one; without codes it applies to every code.
 `promptls-ignore-file CODES` anywhere applies to the whole file.
 """
@@ -16,7 +17,7 @@ from promptls.analysis.findings import Finding
 from promptls.analysis.registry import matches
 from promptls.config import Config
 from promptls.documents.model import PromptDocument
-from promptls.positions import LineIndex
+from promptls.positions import LineIndex, Span
 
 _DIRECTIVE = re.compile(r"promptls-ignore(?P<file>-file)?(?:[: \t]+(?P<codes>[A-Za-z0-9_, \t-]+))?")
 
@@ -27,11 +28,18 @@ def _codes(raw: str | None) -> tuple[str, ...]:
     return tuple(c for c in re.split(r"[\s,]+", raw.strip()) if c and re.fullmatch(r"[A-Za-z]+\d*|[a-z-]+", c))
 
 
-def inline_suppressions(doc: PromptDocument, index: LineIndex) -> tuple[dict[int, tuple[str, ...]], tuple[str, ...]]:
+def comments_of(doc: object) -> list[tuple[Span, str]]:
+    """The comments of a prompt document (template and frontmatter) or of a source file."""
+    if isinstance(doc, PromptDocument):
+        return list(doc.template.comments) + list(doc.frontmatter.comments)
+    return list(getattr(doc, "comments", ()))
+
+
+def inline_suppressions(comments: list[tuple[Span, str]],
+                        index: LineIndex) -> tuple[dict[int, tuple[str, ...]], tuple[str, ...]]:
     """line -> codes suppressed on that line (empty tuple: all), and file-wide codes."""
     per_line: dict[int, tuple[str, ...]] = {}
     file_codes: list[str] = []
-    comments = list(doc.template.comments) + list(doc.frontmatter.comments)
     for span, text in comments:
         for m in _DIRECTIVE.finditer(text):
             codes = _codes(m.group("codes"))
@@ -53,12 +61,13 @@ def is_selected(code: str, config: Config, path: str) -> bool:
     return not any(matches(s, code) for s in ignored)
 
 
-def apply(findings: list[Finding], doc: PromptDocument | None, config: Config, path: str,
-          index: LineIndex) -> list[Finding]:
+def apply(findings: list[Finding], doc: object | None, config: Config, path: str,
+          index: LineIndex | None) -> list[Finding]:
     per_line: dict[int, tuple[str, ...]] = {}
     file_codes: tuple[str, ...] = ()
-    if doc is not None:
-        per_line, file_codes = inline_suppressions(doc, index)
+    comments = comments_of(doc) if doc is not None else []
+    if comments and index is not None:
+        per_line, file_codes = inline_suppressions(comments, index)
     overrides = dict(config.severity)
     out = []
     for f in findings:
@@ -66,7 +75,7 @@ def apply(findings: list[Finding], doc: PromptDocument | None, config: Config, p
             continue
         if any(matches(c, f.code) for c in file_codes):
             continue
-        line_codes = per_line.get(index.pos(f.span.start).line)
+        line_codes = per_line.get(index.pos(f.span.start).line) if per_line and index is not None else None
         if line_codes is not None and (line_codes == () or any(matches(c, f.code) for c in line_codes)):
             continue
         if f.code in overrides:

@@ -36,7 +36,7 @@ def to_diagnostic(index: LineIndex, f: Finding) -> lsp.Diagnostic:
     tags = []
     if f.code == "VR002":
         tags.append(lsp.DiagnosticTag.Unnecessary)
-    if f.code in ("MD002", "MD003"):
+    if f.code in ("MD002", "MD003", "SD004", "SD007"):
         tags.append(lsp.DiagnosticTag.Deprecated)
     return lsp.Diagnostic(
         range=to_range(index, f.span),
@@ -52,6 +52,21 @@ def to_diagnostic(index: LineIndex, f: Finding) -> lsp.Diagnostic:
 
 def to_workspace_edit(uri: str, index: LineIndex, fix: Fix, version: int | None = None) -> lsp.WorkspaceEdit:
     edits = [lsp.TextEdit(range=to_range(index, e.span), new_text=e.new_text) for e in fix.edits]
+    if fix.create_files:
+        # New files need resource operations: create each (never overwriting), fill it, then edit this document.
+        from pygls.uris import from_fs_path
+
+        changes: list = []
+        for path, content in fix.create_files:
+            new_uri = from_fs_path(path) or path
+            changes.append(lsp.CreateFile(uri=new_uri, options=lsp.CreateFileOptions(overwrite=False,
+                                                                                      ignore_if_exists=False)))
+            changes.append(lsp.TextDocumentEdit(
+                text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=new_uri, version=None),
+                edits=[lsp.TextEdit(range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), new_text=content)]))
+        changes.append(lsp.TextDocumentEdit(
+            text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=edits))
+        return lsp.WorkspaceEdit(document_changes=changes)
     if version is not None:
         doc = lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
         return lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(text_document=doc, edits=edits)])

@@ -11,6 +11,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
 from promptls.analysis.findings import FileReport
+from promptls.lsp import code_features
 from promptls.lsp.convert import to_offset, to_range, to_workspace_edit
 from promptls.lsp.state import Analysis, ServerState
 from promptls.positions import LineIndex, Span, units_len
@@ -22,11 +23,15 @@ DOTPROMPT_HELPERS = ["role", "history", "section", "media", "json", "ifEquals", 
 
 
 def analyze(state: ServerState, uri: str, path: str, text: str, version: int | None,
-            encoding: str = "utf-16") -> Analysis:
+            encoding: str = "utf-16", kind: str | None = None, limit_lines: int | None = None) -> Analysis:
     from promptls.analysis.engine import analyze as analyze_text  # deferred: keeps `initialize` fast
+    from promptls.analysis.engine import analyze_dataset_prefix
 
     try:
-        doc, report = analyze_text(path, text, state.config, partials=state.partial_lookup)
+        if limit_lines is not None:
+            doc, report = analyze_dataset_prefix(path, text, state.config, limit_lines)
+        else:
+            doc, report = analyze_text(path, text, state.config, partials=state.partial_lookup, kind=kind)
     except Exception as e:  # the server keeps running whatever a document contains
         log.exception("analysis crashed on %s", uri)
         from promptls.analysis.findings import Finding, Severity
@@ -35,11 +40,12 @@ def analyze(state: ServerState, uri: str, path: str, text: str, version: int | N
         report = FileReport(path, "unknown", None, [Finding("IO001", Severity.WARNING,
                                                             f"Not analysed: internal error ({type(e).__name__}).",
                                                             Span(0, 0))], skipped="internal error")
-    return Analysis(uri, version, text, doc, report, LineIndex(text, encoding))
+    return Analysis(uri, version, text, doc, report, LineIndex(text, encoding), kind=report.kind,
+                    partial=limit_lines is not None)
 
 
 def _analysis(ls, uri: str) -> Analysis | None:
-    if not ls.is_prompt(uri):
+    if not ls.is_analysed(uri):
         return None
     return ls.analyze_now(uri)
 
@@ -47,10 +53,12 @@ def _analysis(ls, uri: str) -> Analysis | None:
 # -- hover ------------------------------------------------------------------------------------------------
 def hover(ls, params: lsp.HoverParams) -> lsp.Hover | None:
     a = _analysis(ls, params.text_document.uri)
-    if a is None or a.doc is None:
+    if a is not None and a.kind == "code":
+        return code_features.hover(ls, a, to_offset(a.index, params.position))
+    if a is None or a.prompt is None:
         return None
     off = to_offset(a.index, params.position)
-    doc = a.doc
+    doc = a.prompt
     for ref in doc.template.refs:
         if ref.span.contains(off):
             return _md(a, ref.span, _var_md(a, ref.root))
@@ -133,12 +141,16 @@ def _model_md(ls, ref: str, provider: str | None) -> str:
 
 # -- inlay hints and code lenses ----------------------------------------------------------------------------
 def inlay_hints(ls, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
+    # Clients ask for hints over the visible range: remember it, so a large dataset is analysed there first.
+    ls.state.visible_end[params.text_document.uri] = params.range.end.line
     a = _analysis(ls, params.text_document.uri)
-    if a is None or a.doc is None or a.report.tokens is None:
+    if a is not None and a.kind == "code":
+        return code_features.inlay_hints(a, params.range)
+    if a is None or a.prompt is None or a.report.tokens is None:
         return []
     tokens = a.report.tokens
     out = []
-    for i, msg in enumerate(a.doc.messages):
+    for i, msg in enumerate(a.prompt.messages):
         if i >= len(tokens.messages):
             break
         anchor = msg.role_span.end if msg.role_span else msg.content_span.start
@@ -157,6 +169,8 @@ async def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     for hook in ls.code_lens_hooks:  # e.g. the "Run" lens of the assist layer
         extra.extend(await hook(ls, params) or [])
     a = _analysis(ls, params.text_document.uri)
+    if a is not None and a.kind != "prompt":
+        return code_features.code_lenses(a) + extra
     if a is None or a.report.tokens is None:
         return extra
     t = a.report.tokens
@@ -175,13 +189,17 @@ async def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
 # -- completion ---------------------------------------------------------------------------------------------
 async def completion(ls, params: lsp.CompletionParams) -> lsp.CompletionList | None:
     a = _analysis(ls, params.text_document.uri)
-    if a is None or a.doc is None:
+    if a is not None and a.kind == "code":
+        found = code_features.completion(ls, a, params)
+        if found is not None:
+            return found
+    if a is None or a.prompt is None:
         # not a prompt file: LLM completion items for clients without inline completion (assist layer)
         items: list[lsp.CompletionItem] = []
         for hook in ls.completion_hooks:
             items.extend(await hook(ls, params) or [])
         return lsp.CompletionList(is_incomplete=True, items=items) if items else None
-    doc = a.doc
+    doc = a.prompt
     off = to_offset(a.index, params.position)
     line = a.index.line_text(params.position.line)
     before = a.text[a.index.offset(a.index.pos(off)) - a.index.pos(off).character:off]
@@ -272,10 +290,11 @@ async def code_actions(ls, params: lsp.CodeActionParams) -> list[lsp.CodeAction]
             out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix,
                                       diagnostics=[diag] if diag else None, is_preferred=fix.preferred or None,
                                       edit=to_workspace_edit(uri, a.index, fix)))
-    if a.doc is not None:
+    out.extend(code_features.refactors(ls, a, uri, start, end, wanted))
+    if a.prompt is not None:
         from promptls.analysis.rules.frontmatter import v1_migration_fix
 
-        fix = v1_migration_fix(a.doc)
+        fix = v1_migration_fix(a.prompt)
         if fix is not None and (not wanted or any(str(k).startswith("refactor") for k in wanted)):
             out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.RefactorRewrite,
                                       edit=to_workspace_edit(uri, a.index, fix)))
@@ -285,9 +304,9 @@ async def code_actions(ls, params: lsp.CodeActionParams) -> list[lsp.CodeAction]
 # -- symbols and definitions -----------------------------------------------------------------------------------
 def document_symbols(ls, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
     a = _analysis(ls, params.text_document.uri)
-    if a is None or a.doc is None:
+    if a is None or a.prompt is None:
         return []
-    doc = a.doc
+    doc = a.prompt
     out = []
     if doc.frontmatter.yaml_span is not None and doc.frontmatter.root is not None:
         fm = doc.frontmatter
@@ -324,10 +343,10 @@ def document_symbols(ls, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentS
 
 def definition(ls, params: lsp.DefinitionParams) -> list[lsp.Location] | None:
     a = _analysis(ls, params.text_document.uri)
-    if a is None or a.doc is None:
+    if a is None or a.prompt is None:
         return None
     off = to_offset(a.index, params.position)
-    doc = a.doc
+    doc = a.prompt
     for p in doc.template.partials:
         if p.span.contains(off):
             found = ls.state.partial_lookup(p.name, doc.path)
@@ -351,6 +370,7 @@ def register(server) -> None:
                    lsp.CompletionOptions(trigger_characters=["{", " ", "#", ">", ":", "/", "."]))(completion)
     server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix,
-                                                            lsp.CodeActionKind.RefactorRewrite]))(code_actions)
+                                                            lsp.CodeActionKind.RefactorRewrite,
+                                                            lsp.CodeActionKind.RefactorExtract]))(code_actions)
     server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)(document_symbols)
     server.feature(lsp.TEXT_DOCUMENT_DEFINITION)(definition)

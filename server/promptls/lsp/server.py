@@ -26,6 +26,10 @@ from promptls.lsp.state import Analysis, ServerState, scan_partials
 log = logging.getLogger(__name__)
 
 
+DATASET_PREFIX_CHARS = 2_000_000  # datasets above this get a first pass over the visible lines
+DATASET_PREFIX_LINES = 2_000
+
+
 class PromptServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("promptls", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
@@ -52,10 +56,19 @@ class PromptServer(LanguageServer):
     def path_of(self, uri: str) -> str:
         return to_fs_path(uri) or uri
 
-    def is_prompt(self, uri: str) -> bool:
-        from promptls.documents.load import is_prompt_path
+    def kind_of(self, uri: str) -> str | None:
+        """What the document is to promptls ("prompt", "code", "dataset") or None when it is not analysed."""
+        from promptls.kinds import kind_of
 
-        return is_prompt_path(self.path_of(uri), self.state.config)
+        path = self.path_of(uri)
+        head = None
+        if path.endswith(".jsonl"):
+            td = self.workspace.text_documents.get(uri)
+            head = td.source[:65536] if td is not None else None
+        return kind_of(path, self.state.config, head)
+
+    def is_analysed(self, uri: str) -> bool:
+        return self.kind_of(uri) is not None
 
     def analyze_now(self, uri: str) -> Analysis | None:
         """Synchronously analyse the current text of an open document (used by pull requests and features)."""
@@ -65,14 +78,14 @@ class PromptServer(LanguageServer):
             return None
         text, version = td.source, td.version
         cached = self.state.analyses.get(uri)
-        if cached is not None and cached.version == version and cached.text == text:
+        if cached is not None and cached.version == version and cached.text == text and not cached.partial:
             return cached
         result = features.analyze(self.state, uri, self.path_of(uri), text, version, self.encoding)
         self.state.analyses[uri] = result
         return result
 
     def schedule(self, uri: str) -> None:
-        if not self.is_prompt(uri):
+        if not self.is_analysed(uri):
             return
         task = self._tasks.get(uri)
         if task is not None and not task.done():
@@ -90,9 +103,12 @@ class PromptServer(LanguageServer):
                 return
             text, version = td.source, td.version
             self.state.open_texts[self.path_of(uri)] = text
+            kind = self.kind_of(uri)
+            if kind == "dataset" and len(text) > DATASET_PREFIX_CHARS:
+                await self._publish_dataset_prefix(uri, text, version)
             try:
                 result = await loop.run_in_executor(
-                    None, features.analyze, self.state, uri, self.path_of(uri), text, version, self.encoding)
+                    None, features.analyze, self.state, uri, self.path_of(uri), text, version, self.encoding, kind)
             except Exception:
                 log.exception("analysis failed for %s", uri)
                 return
@@ -107,6 +123,23 @@ class PromptServer(LanguageServer):
                 self.send_status(result)
             if uri not in self._dirty and (current.version == version):
                 return
+
+    async def _publish_dataset_prefix(self, uri: str, text: str, version: int | None) -> None:
+        """A large dataset: findings for the lines the user sees (the last range inlay hints were asked for, or
+        the top) come first; the full pass follows and replaces them."""
+        limit = max(self.state.visible_end.get(uri, 0) + 200, DATASET_PREFIX_LINES)
+        loop = asyncio.get_running_loop()
+        try:
+            first = await loop.run_in_executor(None, features.analyze, self.state, uri, self.path_of(uri), text,
+                                               version, self.encoding, "dataset", limit)
+        except Exception:
+            log.exception("dataset prefix analysis failed for %s", uri)
+            return
+        current = self.workspace.text_documents.get(uri)
+        if current is not None and current.version == version:
+            self.state.analyses[uri] = first
+            if not self.pull_diagnostics:
+                self.publish(first)
 
     def publish(self, a: Analysis) -> None:
         diags = [to_diagnostic(a.index, f) for f in a.report.findings]
@@ -256,7 +289,7 @@ def create_server() -> PromptServer:
                                           workspace_diagnostics=False))
     def pull(ls: PromptServer, params: lsp.DocumentDiagnosticParams) -> lsp.DocumentDiagnosticReport:
         uri = params.text_document.uri
-        a = ls.analyze_now(uri) if ls.is_prompt(uri) else None
+        a = ls.analyze_now(uri) if ls.is_analysed(uri) else None
         if a is None:
             return lsp.RelatedFullDocumentDiagnosticReport(items=[])
         result_id = f"{a.version}-{hash(a.text) & 0xFFFFFFFF:x}-{id(ls.state.config):x}"

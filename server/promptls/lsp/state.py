@@ -25,9 +25,16 @@ class Analysis:
     uri: str
     version: int | None
     text: str
-    doc: PromptDocument | None
+    doc: PromptDocument | Any | None  # PromptDocument, code.model.CodeDocument or datasets.DatasetResult
     report: FileReport
     index: LineIndex
+    kind: str = "prompt"  # "prompt" | "code" | "dataset"
+    partial: bool = False  # a large dataset's first lines only; the full analysis follows
+
+    @property
+    def prompt(self) -> PromptDocument | None:
+        """The prompt document, when this is a prompt file (features for prompts read only this)."""
+        return self.doc if self.kind == "prompt" else None
 
 
 @dataclass
@@ -41,6 +48,7 @@ class ServerState:
     analyses: dict[str, Analysis] = field(default_factory=dict)
     partial_index: dict[str, str] = field(default_factory=dict)  # partial name -> path
     open_texts: dict[str, str] = field(default_factory=dict)  # path -> text of open documents
+    visible_end: dict[str, int] = field(default_factory=dict)  # uri -> last line the client asked hints for
 
     def load_file_settings(self) -> list[str]:
         if self.root is None:

@@ -14,7 +14,7 @@ from promptls.output.located import LocatedFile, locate
 from promptls.output.summary import summarize
 from promptls.positions import Pos
 
-VERSION = 1
+VERSION = 2  # 2: `kind`, `dataset`, `calls` per file; kinds, calls and examples in the summary
 
 
 def _pos(p: Pos) -> dict[str, int]:
@@ -38,6 +38,7 @@ def _file(lf: LocatedFile) -> dict[str, Any]:
         )
     return {
         "path": lf.path,
+        "kind": r.kind,
         "dialect": r.dialect,
         "model": r.model,
         "tokenizer": tokens.tokenizer if tokens else None,
@@ -53,8 +54,19 @@ def _file(lf: LocatedFile) -> dict[str, Any]:
         ),
         "cost_usd": tokens.cost_usd if tokens else None,
         "skipped": r.skipped,
+        "dataset": r.dataset.to_json() if r.dataset is not None else None,
+        "calls": [_call(lf, c) for c in r.calls] if r.calls else None,
         "diagnostics": diagnostics,
     }
+
+
+def _call(lf: LocatedFile, est: Any) -> dict[str, Any]:
+    """One SDK call site: where, which API, and what the code states about tokens and cost."""
+    rng = lf.range(est.site.span)
+    return {"sdk": est.site.sdk, "api": est.site.api, "model": est.model,
+            "range": {"start": _pos(rng.start), "end": _pos(rng.end)},
+            "input_tokens": est.input_tokens, "input_complete": est.complete, "max_output": est.output_tokens,
+            "tokenizer": est.tokenizer, "cost_usd": est.cost_usd}
 
 
 def report_object(reports: list[tuple[FileReport, str]], *, root: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from promptls.positions import LineIndex, Range, Span
 class LocatedFile:
     report: FileReport
     path: str  # as shown: relative to the root (posix) or absolute
-    index: LineIndex
+    index: LineIndex  # or a dataset's LineLocator (same pos/range methods) when the text was streamed
     findings: list[Finding]
 
     def range(self, span: Span) -> Range:
@@ -25,5 +25,6 @@ def locate(reports: list[tuple[FileReport, str]], root: str) -> list[LocatedFile
     out = []
     for report, text in reports:
         findings = sorted(report.findings, key=lambda f: (f.span.start, f.span.end, f.code, f.message))
-        out.append(LocatedFile(report, display_path(report.path, root), LineIndex(text), findings))
+        index = report.locator if report.locator is not None and not text else LineIndex(text)
+        out.append(LocatedFile(report, display_path(report.path, root), index, findings))
     return out

@@ -87,17 +87,42 @@ def _file_lines(lf: LocatedFile, style: _Style) -> list[str]:
         lines.append(style(f"{path}: skipped ({clean(r.skipped)})", _DIM))
     elif r.tokens is not None:
         lines.append(style(f"{path}: {clean(_token_line(r.tokens, r.model))}", _DIM))
+    elif r.kind == "dataset" and r.dataset is not None:
+        lines.append(style(f"{path}: {clean(dataset_line(r.dataset))}", _DIM))
+    elif r.kind == "code" and r.calls:
+        models = f" ({clean(r.model)})" if r.model else ""
+        lines.append(style(f"{path}: {_plural(len(r.calls), 'LLM call')}{models}", _DIM))
     return lines
+
+
+def dataset_line(d) -> str:
+    """One line about a fine-tuning dataset: examples, tokens per example, billed tokens and training cost."""
+    parts = [f"{d.format} dataset", _plural(d.examples, "example")]
+    if d.examples:
+        parts.append(f"tokens/example min {d.tokens_min:,} · mean {d.tokens_mean:,.0f} · p95 {d.tokens_p95:,} · "
+                     f"max {d.tokens_max:,}")
+        parts.append(f"{d.billed_tokens:,} billed training tokens ({d.epochs} epochs)")
+    if d.training_cost_usd is not None:
+        parts.append(f"{format_cost(d.training_cost_usd)} to train {d.model}")
+    return " · ".join(parts)
 
 
 def summary_line(s: Summary) -> str:
     counts = ", ".join(_plural(s.by_severity[sev], sev.label) for sev in sorted(Severity, reverse=True))
     files = _plural(s.files, "file") + (f" ({s.files_skipped} skipped)" if s.files_skipped else "")
     head = f"Found {counts} in {files}" if s.findings else f"All checks passed: {files}"
-    parts = [head, f"{s.input_tokens:,} input tokens"]
+    parts = [head]
+    if s.by_kind.get("prompt") or not (s.calls or s.examples):
+        parts.append(f"{s.input_tokens:,} input tokens")
     if s.cost_usd is not None:
         unpriced = f" ({s.files_unpriced} unpriced)" if s.files_unpriced else ""
         parts.append(f"{format_cost(s.cost_usd)} for one call of each prompt{unpriced}")
+    if s.calls:
+        parts.append(_plural(s.calls, "LLM call") + " in code")
+    if s.examples:
+        parts.append(f"{s.examples:,} dataset examples")
+    if s.training_cost_usd is not None:
+        parts.append(f"{format_cost(s.training_cost_usd)} to fine-tune")
     return " · ".join(parts)
 
 

@@ -30,8 +30,10 @@ M.name = "promptls"
 ---@type promptls.Options
 M.defaults = {
   cmd = nil,
-  -- markdown attaches only to `*.prompt.md` (see root_dir below).
-  filetypes = { "dotprompt", "prompty", "jinja", "handlebars", "mustache", "markdown" },
+  -- markdown attaches only to `*.prompt.md` (see root_dir below). Source files are analysed for LLM SDK calls
+  -- and JSONL files as fine-tuning datasets; drop those filetypes here to keep the server off them.
+  filetypes = { "dotprompt", "prompty", "jinja", "handlebars", "mustache", "markdown", "python", "typescript",
+    "typescriptreact", "javascript", "javascriptreact", "jsonl" },
   root_markers = { "promptls.toml", ".promptls.toml", "pyproject.toml", ".git" },
   settings = {},
   commands = true,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from promptls.analysis.context import Context
 from promptls.analysis.findings import Finding, Fix, TextEdit
 from promptls.documents.model import PromptDocument
+from promptls.positions import Span
 
 # Providers whose model names are local or user-defined, so "unknown" would only be noise.
 LOCAL_PROVIDERS = {"ollama", "local", "llamacpp", "llama.cpp", "lmstudio", "vllm", "tgi", "huggingface"}
@@ -23,20 +24,27 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
     ref = doc.model
     if ref is None:
         return
-    provider = ref.provider or (ref.ref.split("/", 1)[0] if "/" in ref.ref else None)
-    if provider and provider.lower() in LOCAL_PROVIDERS:
+    yield from model_findings(ref.ref, ref.span, ref.provider, ctx)
+
+
+def model_findings(written: str, span: Span | None, provider: str | None, ctx: Context, *,
+                   edit_span: Span | None = None) -> Iterator[Finding]:
+    """MD001-MD003 for one model reference, wherever it is written (frontmatter, SDK call). `edit_span` is where a
+    replacement goes when that differs from where the finding is shown (a constant defined elsewhere)."""
+    hint_provider = provider or (written.split("/", 1)[0] if "/" in written else None)
+    if hint_provider and hint_provider.lower() in LOCAL_PROVIDERS:
         return
-    res = ctx.catalog.resolve(ref.ref, ref.provider)
-    span = ref.span
+    res = ctx.catalog.resolve(written, provider)
+    target = edit_span or span
     if res.info is None:
         if span is None:
             return
-        fixes = tuple(Fix(f"Replace with `{replacement_text(ref.ref, s)}`",
-                          (TextEdit(span, replacement_text(ref.ref, s)),), preferred=i == 0)
-                      for i, s in enumerate(res.suggestions[:3]))
-        hint = f"; did you mean `{replacement_text(ref.ref, res.suggestions[0])}`?" if res.suggestions else \
+        fixes = tuple(Fix(f"Replace with `{replacement_text(written, s)}`",
+                          (TextEdit(target, replacement_text(written, s)),), preferred=i == 0)
+                      for i, s in enumerate(res.suggestions[:3])) if target is not None else ()
+        hint = f"; did you mean `{replacement_text(written, res.suggestions[0])}`?" if res.suggestions else \
             "; declare custom models under `[models]` in promptls.toml."
-        yield ctx.finding("MD001", f"Unknown model `{ref.ref}`{hint}", span, fixes=fixes, model=ref.ref)
+        yield ctx.finding("MD001", f"Unknown model `{written}`{hint}", span, fixes=fixes, model=written)
         return
     info = res.info
     status = info.status(ctx.config.today or ctx.today)
@@ -45,13 +53,13 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
     fixes = ()
     succ = ""
     if info.successor:
-        new = replacement_text(ref.ref, info.successor)
-        fixes = (Fix(f"Replace with successor `{new}`", (TextEdit(span, new),), preferred=True),)
+        new = replacement_text(written, info.successor)
+        if target is not None:
+            fixes = (Fix(f"Replace with successor `{new}`", (TextEdit(target, new),), preferred=True),)
         succ = f"; successor: `{new}`"
     when = f" on {info.deprecation_date.isoformat()}" if info.deprecation_date else ""
     if status == "retired":
-        yield ctx.finding("MD003", f"Model `{ref.ref}` was retired{when}{succ}.", span, fixes=fixes,
-                          model=ref.ref)
+        yield ctx.finding("MD003", f"Model `{written}` was retired{when}{succ}.", span, fixes=fixes, model=written)
     else:
-        yield ctx.finding("MD002", f"Model `{ref.ref}` is deprecated and shuts down{when}{succ}.", span,
-                          fixes=fixes, model=ref.ref)
+        yield ctx.finding("MD002", f"Model `{written}` is deprecated and shuts down{when}{succ}.", span,
+                          fixes=fixes, model=written)

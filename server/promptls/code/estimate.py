@@ -1,0 +1,65 @@
+"""Tokens and cost of one SDK call, from what the code states literally: the model, the prompt text that is
+known statically and the output limit. Shared by the SD rules, inlay hints, code lenses and code actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptls.code.model import CallSite
+from promptls.code.requests import PromptPart, Request, request_of
+
+DEFAULT_TOKENIZER = "o200k_base"
+SDK_PROVIDER = {"anthropic": "anthropic", "openai": "openai", "gemini": "gemini", "ollama": "ollama",
+                "litellm": None}
+
+
+@dataclass(slots=True)
+class CallEstimate:
+    site: CallSite
+    request: Request
+    info: Any  # ModelInfo or None
+    model: str | None  # the model id as written, when known
+    tokenizer: str
+    exact: bool
+    parts: list[tuple[PromptPart, int]] = field(default_factory=list)  # each known prompt piece and its tokens
+    input_tokens: int = 0  # known prompt text with chat framing
+    output_tokens: int = 0  # the literal output limit, 0 when unknown
+    cost_usd: float | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole prompt was read statically (otherwise input_tokens is a lower bound)."""
+        return self.request.messages_known
+
+
+def estimate(site: CallSite, catalog, *, request: Request | None = None) -> CallEstimate:
+    from promptls.tokens import count_chat, counter_for_tokenizer
+
+    req = request or request_of(site)
+    model = req.model.value if req.model is not None and isinstance(req.model.value, str) else None
+    info = catalog.resolve(model, SDK_PROVIDER.get(site.sdk)).info if model else None
+    tokenizer = info.tokenizer if info is not None else DEFAULT_TOKENIZER
+    counter = counter_for_tokenizer(tokenizer)
+    pairs = [(p.role if p.role in ("system", "user", "assistant", "developer", "tool") else "user", p.text)
+             for p in req.prompts]
+    chat = count_chat(pairs, counter) if pairs else None
+    parts = list(zip(req.prompts, chat.per_message, strict=False)) if chat else []
+    out = req.max_output.value if req.max_output is not None and isinstance(req.max_output.value, int) \
+        and not isinstance(req.max_output.value, bool) else 0
+    est = CallEstimate(site, req, info, model, counter.name, counter.exact, parts,
+                       chat.total if chat else 0, max(0, out))
+    if info is not None and (est.input_tokens or est.output_tokens):
+        try:
+            est.cost_usd = catalog.price_call(info.id, est.input_tokens, est.output_tokens).cost_usd
+        except ValueError:
+            est.cost_usd = None
+    return est
+
+
+def price_with(catalog, model_id: str, est: CallEstimate) -> float | None:
+    """What the same call would cost with another model (same token counts: an approximation across tokenizers)."""
+    try:
+        return catalog.price_call(model_id, est.input_tokens, est.output_tokens).cost_usd
+    except ValueError:
+        return None

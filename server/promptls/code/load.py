@@ -1,0 +1,16 @@
+"""Entry point of code/: parse a source file with its language's extractor (imported on first use, so the
+server pays for tree-sitter only once a TypeScript or JavaScript file is opened)."""
+
+from __future__ import annotations
+
+from promptls.code.model import CodeDocument
+
+
+def parse_code(path: str, text: str, language: str) -> CodeDocument:
+    if language == "python":
+        from promptls.code.python_sites import extract_python
+
+        return extract_python(path, text)
+    from promptls.code.ts_sites import extract_ts
+
+    return extract_ts(path, text, language)

@@ -1,0 +1,698 @@
+"""Find LLM SDK use in a Python module with the standard `ast` module: which SDKs it imports, the clients it
+constructs and the model calls it makes, with their arguments evaluated as far as literals and module-level
+constants allow (nothing is ever executed).
+
+Offsets: `ast` reports lines and UTF-8 byte columns; `Offsets` turns them into code-point offsets into the
+whole text, which is what `Span` and the rest of the core use.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import inspect
+import textwrap
+import tokenize
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from promptls.code.model import API_NAMES, UNKNOWN, CallSite, ClientInit, CodeDocument, Value
+from promptls.positions import LineIndex, Span
+
+# A file that mentions none of these cannot use an SDK: it is returned without parsing.
+_MENTIONS = ("anthropic", "openai", "genai", "ollama", "litellm")
+_MODULES = {"anthropic": "anthropic", "openai": "openai", "google.genai": "gemini", "ollama": "ollama",
+            "litellm": "litellm"}
+_CONSTRUCTORS = {
+    "anthropic": frozenset({"Anthropic", "AsyncAnthropic", "AnthropicBedrock", "AsyncAnthropicBedrock",
+                            "AnthropicVertex", "AsyncAnthropicVertex", "AnthropicFoundry", "AsyncAnthropicFoundry"}),
+    "openai": frozenset({"OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI"}),
+    "gemini": frozenset({"Client"}),
+    "ollama": frozenset({"Client", "AsyncClient"}),
+}
+_FUNCTIONS = {"ollama": frozenset({"chat", "generate"}), "litellm": frozenset({"completion", "acompletion"})}
+# Method names that can end a model call; a statement whose text holds none of them (nor an imported SDK name)
+# is not walked at all, which keeps large modules cheap.
+_METHOD_WORDS = ("create", "stream", "count_tokens", "parse", "generate", "chat", "completion")
+_DICT_CALL_SUFFIXES = ("Config", "Options", "HttpOptions", "Schema", "Content", "Part")
+_BODY_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
+             ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_MAX_CONSTANT_DEPTH = 16
+
+
+class Offsets:
+    """Converts `ast` positions (1-based line, UTF-8 byte column) to code-point offsets into `text`."""
+
+    def __init__(self, text: str, *, bom: bool = False) -> None:
+        self.text = text
+        self.starts = _line_starts(text)
+        if bom:  # the parser saw the text without its byte-order mark
+            self.starts[0] = 1
+        self._ascii = text.isascii()
+        self._encoded: dict[int, bytes] = {}
+
+    def at(self, lineno: int, col: int) -> int:
+        start = self.starts[lineno - 1]
+        if self._ascii or col == 0:
+            return start + col
+        raw = self._encoded.get(lineno)
+        if raw is None:
+            end = self.starts[lineno] if lineno < len(self.starts) else len(self.text)
+            raw = self.text[start:end].encode("utf-8", "surrogatepass")
+            self._encoded[lineno] = raw
+        return start + len(raw[:col].decode("utf-8", "surrogatepass"))
+
+    def span(self, node: ast.AST) -> Span:
+        return Span(self.at(node.lineno, node.col_offset), self.at(node.end_lineno, node.end_col_offset))
+
+    def line_end(self, lineno: int) -> int:
+        """Offset of the end of line `lineno` (1-based), before its line break."""
+        if lineno >= len(self.starts):
+            return len(self.text)
+        end = self.starts[lineno]
+        if self.text.startswith("\r\n", end - 2):
+            return end - 2
+        return end - 1
+
+    def lines(self, first: int, last: int) -> Span:
+        """Lines `first`..`last` (1-based, inclusive) from column 0 to the end of the last one."""
+        return Span(self.starts[first - 1], self.line_end(last))
+
+
+def _line_starts(text: str) -> list[int]:
+    """Offsets where lines start; lines end at \\n, \\r\\n or \\r like the Python tokenizer (and `LineIndex`)."""
+    if "\r" in text:
+        return LineIndex(text).line_starts
+    return [0, *accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+@dataclass(slots=True)
+class _Found:
+    """A call seen while walking, with what is needed to resolve it once all imports and clients are known."""
+
+    call: ast.Call
+    stmt: ast.stmt
+    scope: ast.AST | None  # enclosing function (or class body), None at module level
+
+
+@dataclass(slots=True)
+class _Module:
+    """What the imports and module-level statements bind."""
+
+    sdks: set[str] = field(default_factory=set)
+    modules: dict[str, str] = field(default_factory=dict)  # local dotted name -> sdk (`oa` -> openai)
+    constructors: dict[str, str] = field(default_factory=dict)  # local name -> sdk (`Anthropic` -> anthropic)
+    functions: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (sdk, api)
+    bindings: dict[str, int] = field(default_factory=dict)  # module-level name -> times bound
+    constants: dict[str, ast.expr] = field(default_factory=dict)  # candidates: name -> value expression
+    has_os: bool = False
+
+
+def extract_python(path: str, text: str) -> CodeDocument:
+    """The SDK imports, clients and model calls of one Python module."""
+    doc = CodeDocument(path=path, text=text, language="python")
+    if not any(name in text for name in _MENTIONS):
+        return doc
+    bom = text.startswith("\ufeff")
+    try:
+        tree = ast.parse(text[1:] if bom else text, filename=path)
+    except SyntaxError as e:
+        doc.syntax_error = f"{e.msg} (line {e.lineno})" if e.lineno else e.msg
+        return doc
+    except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
+        doc.syntax_error = str(e) or type(e).__name__
+        return doc
+    _Extractor(doc, tree, Offsets(text, bom=bom)).run()
+    return doc
+
+
+class _Extractor:
+    def __init__(self, doc: CodeDocument, tree: ast.Module, offsets: Offsets) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.tree = tree
+        self.off = offsets
+        self.mod = _Module()
+        self.stmts: list[tuple[ast.stmt, ast.AST | None, bool]] = []  # (statement, scope, module level)
+        self.awaited: set[int] = set()
+        self.targets: dict[int, ast.expr] = {}  # id(call) -> the single target it is assigned to
+        self.found: list[_Found] = []
+        self.client_vars: dict[str, dict[int, str]] = {}  # var -> {id(scope) or 0: sdk}
+        self.globals_declared: set[str] = set()
+        self._locals: dict[int, frozenset[str]] = {}
+        self._const_cache: dict[str, Value] = {}
+        self._resolving: set[str] = set()
+
+    def run(self) -> None:
+        self._flatten(self.tree.body, None, True)
+        for stmt, _scope, top in self.stmts:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                self._import(stmt, top)
+            elif isinstance(stmt, ast.Global):
+                self.globals_declared.update(stmt.names)
+            if top:
+                self._bind(stmt)
+        doc, mod = self.doc, self.mod
+        doc.sdks = frozenset(mod.sdks)
+        doc.has_os_import = mod.has_os
+        doc.top_level_names = frozenset(mod.bindings)
+        doc.import_insert_at = self._import_insert_at()
+        doc.comments = self._comments()
+        if not mod.sdks:
+            return
+        self._scan(self.tree.body, None, self._words())
+        self._clients()
+        for f in self.found:
+            site = self._call_site(f)
+            if site is not None:
+                doc.calls.append(site)
+        doc.calls.sort(key=lambda s: s.span.start)
+        doc.clients.sort(key=lambda c: c.span.start)
+
+    # -- statements ----------------------------------------------------------------------------------------
+    def _flatten(self, body: list[ast.stmt], scope: ast.AST | None, top: bool) -> None:
+        for stmt in body:
+            self.stmts.append((stmt, scope, top))
+            if isinstance(stmt, _COMPOUND):
+                inner, inner_top = (stmt, False) if isinstance(stmt, _SCOPES) else (scope, top)
+                for child in _child_bodies(stmt):
+                    self._flatten(child, inner, inner_top)
+
+    def _import(self, stmt: ast.Import | ast.ImportFrom, top: bool) -> None:
+        mod = self.mod
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if top and alias.asname is None and (alias.name == "os" or alias.name.startswith("os.")):
+                    mod.has_os = True
+                sdk = _sdk_of_module(alias.name)
+                if sdk is None:
+                    continue
+                mod.sdks.add(sdk)
+                if alias.asname:
+                    if _MODULES.get(alias.name) == sdk:
+                        mod.modules[alias.asname] = sdk
+                else:
+                    root = next(m for m in _MODULES if alias.name == m or alias.name.startswith(m + "."))
+                    mod.modules[root] = sdk
+            return
+        if stmt.level or not stmt.module:
+            return
+        if stmt.module == "google":
+            for alias in stmt.names:
+                if alias.name == "genai":
+                    mod.sdks.add("gemini")
+                    mod.modules[alias.asname or "genai"] = "gemini"
+            return
+        sdk = _sdk_of_module(stmt.module)
+        if sdk is None:
+            return
+        mod.sdks.add(sdk)
+        if _MODULES.get(stmt.module) != sdk:  # a submodule (`anthropic.types`): no clients or functions there
+            return
+        for alias in stmt.names:
+            local = alias.asname or alias.name
+            if alias.name in _CONSTRUCTORS.get(sdk, ()):
+                mod.constructors[local] = sdk
+            elif alias.name in _FUNCTIONS.get(sdk, ()):
+                mod.functions[local] = (sdk, alias.name)
+
+    def _bind(self, stmt: ast.stmt) -> None:
+        """Count what a module-level statement binds; remember single assignments as constant candidates."""
+        names: list[str] = []
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                names.extend(_target_names(t))
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                self.mod.constants[stmt.targets[0].id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None and isinstance(stmt.target, ast.Name):
+                names.append(stmt.target.id)
+                self.mod.constants[stmt.target.id] = stmt.value
+        elif isinstance(stmt, ast.AugAssign | ast.For | ast.AsyncFor | ast.Delete):
+            for t in stmt.targets if isinstance(stmt, ast.Delete) else [stmt.target]:
+                names.extend(_target_names(t))
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    names.extend(_target_names(item.optional_vars))
+        elif isinstance(stmt, ast.Import | ast.ImportFrom):
+            names.extend((a.asname or a.name).partition(".")[0] for a in stmt.names if a.name != "*")
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(stmt.name)
+        for n in names:
+            self.mod.bindings[n] = self.mod.bindings.get(n, 0) + 1
+
+    def _import_insert_at(self) -> int:
+        """Start of the line after the last import of the module's header (docstring, imports, try/if blocks
+        of imports), which ends at the first function or class definition."""
+        last: ast.stmt | None = None
+        for i, stmt in enumerate(self.tree.body):
+            if (i == 0 and _is_docstring(stmt)) or _is_import_block(stmt):
+                last = stmt
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                break
+        starts = self.off.starts
+        if last is None:  # after a shebang, encoding cookie or licence header
+            line = 0
+            while line + 1 < len(starts) and self.text[starts[line]:starts[line + 1]].lstrip().startswith("#"):
+                line += 1
+            return starts[line] if line else 0
+        return starts[last.end_lineno] if last.end_lineno < len(starts) else len(self.text)
+
+    def _words(self) -> tuple[str, ...]:
+        mod = self.mod
+        local = {n.partition(".")[0] for n in mod.modules} | set(mod.constructors) | set(mod.functions)
+        return (*_METHOD_WORDS, *sorted(local))
+
+    def _scan(self, body: list[ast.stmt], scope: ast.AST | None, words: tuple[str, ...]) -> None:
+        """Collect the calls of every statement whose text mentions a method or imported SDK name; a statement
+        (a whole function, a whole class) that mentions none is skipped with everything inside it."""
+        starts, text = self.off.starts, self.text
+        for stmt in body:
+            first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+            region = text[starts[first - 1]:self.off.line_end(stmt.end_lineno)]
+            if not any(w in region for w in words):
+                continue
+            self._note_targets(stmt)
+            self._walk_expressions(stmt, scope)
+            if isinstance(stmt, _COMPOUND):
+                inner = stmt if isinstance(stmt, _SCOPES) else scope
+                for child in _child_bodies(stmt):
+                    self._scan(child, inner, words)
+
+    def _walk_expressions(self, stmt: ast.stmt, scope: ast.AST | None) -> None:
+        """The statement's own expressions (for a compound statement: its header), not nested statements."""
+        stack: list[ast.AST] = []
+        for name, value in ast.iter_fields(stmt):
+            if name in _BODY_FIELDS:
+                continue
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Call):
+                self.found.append(_Found(node, stmt, scope))
+            elif isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+                self.awaited.add(id(node.value))
+            stack.extend(ast.iter_child_nodes(node))
+
+    def _note_targets(self, stmt: ast.stmt) -> None:
+        value: ast.expr | None = None
+        target: ast.expr | None = None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            value, target = stmt.value, stmt.targets[0]
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            value, target = stmt.value, stmt.target
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            for item in stmt.items:
+                if isinstance(item.context_expr, ast.Call):
+                    if isinstance(stmt, ast.AsyncWith):
+                        self.awaited.add(id(item.context_expr))
+                    if item.optional_vars is not None and dotted(item.optional_vars):
+                        self.targets[id(item.context_expr)] = item.optional_vars
+            return
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and target is not None and dotted(target):
+            self.targets[id(value)] = target
+
+    # -- clients -------------------------------------------------------------------------------------------
+    def _constructor_sdk(self, call: ast.expr) -> str | None:
+        if not isinstance(call, ast.Call):
+            return None
+        func = call.func
+        if isinstance(func, ast.Name):
+            return self.mod.constructors.get(func.id)
+        if isinstance(func, ast.Attribute):
+            sdk = self.mod.modules.get(dotted(func.value) or "")
+            if sdk is not None and func.attr in _CONSTRUCTORS.get(sdk, ()):
+                return sdk
+        return None
+
+    def _clients(self) -> None:
+        for f in self.found:
+            sdk = self._constructor_sdk(f.call)
+            if sdk is None:
+                continue
+            call = f.call
+            target = self.targets.get(id(call))
+            var = dotted(target) if target is not None else None
+            args, has_spread = self._keywords(call, f.scope)
+            insert_at, prefix = self._insertion(call)
+            self.doc.clients.append(ClientInit(sdk=sdk, span=self.off.span(call), callee=self._src(call.func),
+                                               args=args, insert_at=insert_at, insert_prefix=prefix, var=var,
+                                               has_spread=has_spread))
+            if var:
+                self.client_vars.setdefault(var, {})[id(f.scope) if f.scope is not None else 0] = sdk
+
+    def _client_sdk(self, var: str, scope: ast.AST | None) -> str | None:
+        """The SDK of the client a variable holds: assigned in this scope, else at module level, else
+        anywhere in the file if every assignment agrees (`self.client` set in `__init__`)."""
+        by_scope = self.client_vars.get(var)
+        if not by_scope:
+            return None
+        for key in (id(scope) if scope is not None else 0, 0):
+            if key in by_scope:
+                return by_scope[key]
+        values = set(by_scope.values())
+        return values.pop() if len(values) == 1 else None
+
+    # -- calls ---------------------------------------------------------------------------------------------
+    def _call_site(self, f: _Found) -> CallSite | None:
+        call = f.call
+        func = call.func
+        if isinstance(func, ast.Name):
+            hit = self.mod.functions.get(func.id)
+            if hit is None:
+                return None
+            return self._make_site(f, hit[0], hit[1], None)
+        if not isinstance(func, ast.Attribute):
+            return None
+        chain: list[ast.Attribute] = []
+        node: ast.expr = func
+        while isinstance(node, ast.Attribute):
+            chain.append(node)
+            node = node.value
+        names = [a.attr for a in reversed(chain)]  # `client.messages.create` -> ["messages", "create"]
+        match = _match_api(names)
+        if match is None:
+            return None
+        api, tail, shape = match
+        if tail > len(chain):
+            return None
+        receiver = chain[tail - 1].value  # what the method path hangs off
+        skip = "aio" if api.startswith("models.") else "beta"  # `client.aio.models...`, `client.beta.chat...`
+        if isinstance(receiver, ast.Attribute) and receiver.attr == skip:
+            receiver = receiver.value
+        sdk = self._attribute(api, receiver, shape, f.scope)
+        if sdk is None:
+            return None
+        return self._make_site(f, sdk, api, receiver)
+
+    def _attribute(self, api: str, receiver: ast.expr, shape: str | None, scope: ast.AST | None) -> str | None:
+        """The SDK of a call: from the receiver (a client variable, an inline constructor, an SDK module) when
+        that SDK has the method, else from the method's shape when the module imports the SDK it implies."""
+        name = dotted(receiver)
+        for sdk in (self._client_sdk(name, scope) if name else None, self._constructor_sdk(receiver),
+                    self.mod.modules.get(name) if name else None):
+            if sdk is not None and api in API_NAMES.get(sdk, ()):
+                return sdk
+        # a variable known as another SDK's client here may be a parameter of the same name: go by shape
+        if api == "completions.create":
+            return "openai" if "openai" in self.mod.sdks else None
+        if shape is not None and shape in self.mod.sdks:
+            return shape
+        return None
+
+    def _make_site(self, f: _Found, sdk: str, api: str, receiver: ast.expr | None) -> CallSite:
+        call, off = f.call, self.off
+        func = call.func
+        args, has_spread = self._keywords(call, f.scope)
+        positional = []
+        for a in call.args:
+            if isinstance(a, ast.Starred):
+                has_spread = True
+                positional.append(Value(off.span(a), source=self._src(a)))
+            else:
+                positional.append(self._value(a, self._scope_locals(f.scope)))
+        insert_at, prefix = self._insertion(call)
+        callee = off.span(func)
+        name_len = len(func.attr) if isinstance(func, ast.Attribute) else callee.end - callee.start
+        stmt = f.stmt
+        stmt_span = off.lines(stmt.lineno, stmt.end_lineno)
+        first_line = self.text[stmt_span.start:off.line_end(stmt.lineno)]
+        indent = first_line[:len(first_line) - len(first_line.lstrip(" \t\f"))]
+        target = self.targets.get(id(call))
+        assigned = None
+        if target is not None and isinstance(stmt, ast.Assign | ast.AnnAssign):
+            assigned = dotted(target)
+        return CallSite(sdk=sdk, api=api, span=off.span(call), callee_span=callee,
+                        method_span=Span(callee.end - name_len, callee.end), args=args, insert_at=insert_at,
+                        insert_prefix=prefix, statement_span=stmt_span, indent=indent,
+                        receiver=self._src(receiver) if receiver is not None else "",
+                        awaited=id(call) in self.awaited, assigned_to=assigned, positional=positional,
+                        has_spread=has_spread)
+
+    def _keywords(self, call: ast.Call, scope: ast.AST | None) -> tuple[dict[str, Value], bool]:
+        local = self._scope_locals(scope)
+        args: dict[str, Value] = {}
+        spread = False
+        for kw in call.keywords:
+            if kw.arg is None:
+                spread = True
+            else:
+                args[kw.arg] = self._value(kw.value, local)
+        return args, spread
+
+    def _insertion(self, call: ast.Call) -> tuple[int, str]:
+        """Where a new keyword argument goes: after the last argument (so a trailing comma stays valid), or just
+        before `)` when there is none."""
+        nodes = [*call.args, *call.keywords]
+        if not nodes:
+            return self.off.span(call).end - 1, ""
+        return max(self.off.span(n).end for n in nodes), ", "
+
+    def _scope_locals(self, scope: ast.AST | None) -> frozenset[str]:
+        """Names a function (or class body) binds itself: they shadow module constants there."""
+        if scope is None:
+            return frozenset()
+        cached = self._locals.get(id(scope))
+        if cached is not None:
+            return cached
+        names: set[str] = set()
+        declared: set[str] = set()
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            a = scope.args
+            names.update(x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x)
+        for node in _walk_body(scope):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.alias):
+                names.add((node.asname or node.name).partition(".")[0])
+            elif isinstance(node, ast.Global | ast.Nonlocal):
+                declared.update(node.names)
+        result = frozenset(names - declared)
+        self._locals[id(scope)] = result
+        return result
+
+    # -- values --------------------------------------------------------------------------------------------
+    def _src(self, node: ast.AST) -> str:
+        span = self.off.span(node)
+        return self.text[span.start:span.end]
+
+    def _value(self, node: ast.expr, local: frozenset[str], depth: int = 0) -> Value:
+        span = self.off.span(node)
+        v = Value(span, source=self.text[span.start:span.end])
+        if depth > _MAX_CONSTANT_DEPTH:
+            return v
+        if isinstance(node, ast.Constant):
+            if type(node.value) in (str, int, float, bool, type(None)):
+                v.value = node.value
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd) \
+                and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
+            v.value = -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+        elif isinstance(node, ast.JoinedStr):
+            parts = [p.value if isinstance(p, ast.Constant) else "{...}" for p in node.values]
+            v.value = "".join(str(p) for p in parts)
+            v.partial = any(not isinstance(p, ast.Constant) for p in node.values)
+        elif isinstance(node, ast.List | ast.Tuple):
+            v.value = [self._value(e, local, depth + 1) for e in node.elts if not isinstance(e, ast.Starred)]
+            v.partial = any(isinstance(e, ast.Starred) for e in node.elts)
+        elif isinstance(node, ast.Dict):
+            self._dict(v, node, local, depth)
+        elif isinstance(node, ast.Call):
+            self._call_value(v, node, local, depth)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._value(node.left, local, depth + 1), self._value(node.right, local, depth + 1)
+            if isinstance(left.value, str) and isinstance(right.value, str):
+                v.value, v.partial = left.value + right.value, left.partial or right.partial
+        elif isinstance(node, ast.Name):
+            self._name(v, node.id, local, depth)
+        return v
+
+    def _dict(self, v: Value, node: ast.Dict, local: frozenset[str], depth: int) -> None:
+        out: dict[str, Value] = {}
+        partial = False
+        for k, val in zip(node.keys, node.values, strict=True):
+            key = self._value(k, local, depth + 1).value if k is not None else UNKNOWN
+            if isinstance(key, str):
+                out[key] = self._value(val, local, depth + 1)
+            else:  # `**x` or a key that is not a known string: the dict is only partly known
+                partial = True
+        v.value, v.partial = out, partial
+
+    def _call_value(self, v: Value, node: ast.Call, local: frozenset[str], depth: int) -> None:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        full = dotted(func) or ""
+        if not node.args and (full == "dict" or name.endswith(_DICT_CALL_SUFFIXES)):
+            v.value = {kw.arg: self._value(kw.value, local, depth + 1) for kw in node.keywords if kw.arg}
+            v.partial = any(kw.arg is None for kw in node.keywords)
+            return
+        if full in ("textwrap.dedent", "dedent", "inspect.cleandoc", "cleandoc") \
+                and len(node.args) == 1 and not node.keywords:
+            inner = self._value(node.args[0], local, depth + 1)
+            if isinstance(inner.value, str):
+                fn = textwrap.dedent if name == "dedent" else inspect.cleandoc
+                v.value, v.partial = fn(inner.value), inner.partial
+            return
+        if isinstance(func, ast.Attribute) and not node.keywords:
+            if name in ("strip", "lstrip", "rstrip") and not node.args:
+                inner = self._value(func.value, local, depth + 1)
+                if isinstance(inner.value, str):
+                    v.value, v.partial = getattr(inner.value, name)(), inner.partial
+            elif name == "join" and len(node.args) == 1:
+                sep, items = self._value(func.value, local, depth + 1), self._value(node.args[0], local, depth + 1)
+                if isinstance(sep.value, str) and isinstance(items.value, list) and not items.partial \
+                        and all(isinstance(i.value, str) for i in items.value):
+                    v.value = sep.value.join(i.value for i in items.value)
+                    v.partial = sep.partial or any(i.partial for i in items.value)
+
+    def _name(self, v: Value, name: str, local: frozenset[str], depth: int) -> None:
+        mod = self.mod
+        if name in local or mod.bindings.get(name) != 1 or name in self.globals_declared \
+                or name not in mod.constants or name in self._resolving:
+            return
+        resolved = self._const_cache.get(name)
+        if resolved is None:
+            self._resolving.add(name)
+            try:
+                resolved = self._value(mod.constants[name], frozenset(), depth + 1)
+            finally:
+                self._resolving.discard(name)
+            self._const_cache[name] = resolved
+        if not resolved.known:
+            return
+        v.value, v.partial, v.name = resolved.value, resolved.partial, name
+        v.origin = resolved.origin or resolved.span
+
+    # -- comments ------------------------------------------------------------------------------------------
+    def _comments(self) -> list[tuple[Span, str]]:
+        """`#` comments holding `promptls-`. Only lines with that text are looked at; each is tokenized from
+        the start of the innermost statement around it, so a `#` inside a string is never taken as a comment."""
+        text, off = self.text, self.off
+        lines: list[int] = []
+        i = text.find("promptls-")
+        while i >= 0:
+            line = _line_of(off.starts, i)
+            if not lines or lines[-1] != line:
+                lines.append(line)
+            i = text.find("promptls-", i + 1)
+        out: list[tuple[Span, str]] = []
+        for lineno in lines:
+            first = max((s.lineno for s, _, _ in self.stmts if s.lineno <= lineno <= s.end_lineno), default=lineno)
+            for col, comment in _line_comments(text, off, first, lineno):
+                if "promptls-" in comment:
+                    start = off.starts[lineno - 1] + col
+                    out.append((Span(start, start + len(comment)), comment))
+        return out
+
+
+def _child_bodies(stmt: ast.stmt) -> Iterator[list[ast.stmt]]:
+    for name in ("body", "orelse", "finalbody"):
+        child = getattr(stmt, name, None)
+        if child:
+            yield child
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
+    for case in getattr(stmt, "cases", ()):
+        yield case.body
+
+
+def _sdk_of_module(name: str) -> str | None:
+    for module, sdk in _MODULES.items():
+        if name == module or name.startswith(module + "."):
+            return sdk
+    return None
+
+
+def _match_api(names: list[str]) -> tuple[str, int, str | None] | None:
+    """(normalised api, how many trailing names it spans, the SDK its shape implies) for a callee path."""
+    method = names[-1]
+    if names[-3:-1] == ["chat", "completions"] and method in ("create", "parse", "stream"):
+        return f"chat.completions.{method}", 3, "openai"
+    prev = names[-2] if len(names) >= 2 else ""
+    if prev == "messages" and method in ("create", "stream", "count_tokens"):
+        return f"messages.{method}", 2, "anthropic"
+    if prev == "responses" and method in ("create", "parse", "stream"):
+        return f"responses.{method}", 2, "openai"
+    if prev == "completions" and method == "create":
+        return "completions.create", 2, None
+    if prev in ("ChatCompletion", "Completion") and method == "create":
+        return f"{prev}.create", 2, None
+    if prev == "models" and method in ("generate_content", "generate_content_stream", "count_tokens"):
+        return f"models.{method}", 2, "gemini"
+    if method in ("chat", "generate", "completion", "acompletion"):
+        return method, 1, None
+    return None
+
+
+def _target_names(node: ast.expr) -> Iterator[str]:
+    if isinstance(node, ast.Name):
+        yield node.id
+    elif isinstance(node, ast.Tuple | ast.List):
+        for e in node.elts:
+            yield from _target_names(e)
+    elif isinstance(node, ast.Starred):
+        yield from _target_names(node.value)
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _is_import_block(stmt: ast.stmt) -> bool:
+    """An import, or a `try:`/`if TYPE_CHECKING:` block that holds only imports (and `pass`)."""
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return True
+    if isinstance(stmt, ast.Try | ast.If):
+        bodies = [stmt.body, stmt.orelse, *(h.body for h in getattr(stmt, "handlers", ()))]
+        if isinstance(stmt, ast.Try):
+            bodies.append(stmt.finalbody)
+        return all(_is_import_block(s) or isinstance(s, ast.Pass) for b in bodies for s in b)
+    return False
+
+
+def _walk_body(scope: ast.AST) -> Iterable[ast.AST]:
+    for stmt in getattr(scope, "body", ()):
+        yield from ast.walk(stmt)
+
+
+def _line_of(starts: list[int], offset: int) -> int:
+    """1-based line number of an offset."""
+    return bisect.bisect_right(starts, offset)
+
+
+def _line_comments(text: str, off: Offsets, first: int, last: int) -> list[tuple[int, str]]:
+    """(column, text) of the comments on line `last`, tokenizing from line `first`."""
+    lines = [text[off.starts[n - 1]:off.line_end(n)] + "\n" for n in range(first, last + 1)]
+    it = iter(lines)
+    out: list[tuple[int, str]] = []
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(it, "")):
+            if tok.start[0] > len(lines):
+                break
+            if tok.type == tokenize.COMMENT and tok.start[0] == len(lines):
+                out.append((tok.start[1], tok.string))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the region was cut inside brackets or a string: comments found before the cut stand
+    return out

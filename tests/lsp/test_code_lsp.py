@@ -1,0 +1,164 @@
+"""End-to-end LSP tests over stdio for source files that call LLM SDKs and for fine-tuning datasets:
+diagnostics, hovers, inlay hints, code lenses, model completion, quick fixes and refactorings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from lsprotocol import types as lsp
+from pytest_lsp import LanguageClient
+
+from tests.lsp.test_server import pos_of, wait_diagnostics
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SYSTEM = " ".join(f"Policy {i}: check the ledger entry {i * 13} and quote a refund window of {i % 30 + 1} days."
+                  for i in range(120))
+PY = f'''import anthropic
+
+client = anthropic.Anthropic()
+SYSTEM = "{SYSTEM}"
+
+
+def answer(question: str) -> str:
+    resp = client.messages.create(
+        model="claude-sonnet-4-5",
+        max_tokens=512,
+        system=SYSTEM,
+        messages=[{{"role": "user", "content": "Answer the customer's question politely: " + question}}],
+    )
+    return resp.content[0].text
+
+
+def draft(topic: str):
+    return client.messages.create(model="claude-", max_tokens=100, messages=[
+        {{"role": "user", "content": "Write a short, friendly reply to a customer asking about shipping times."}}])
+'''
+
+
+def open_text(client: LanguageClient, uri: str, text: str, lang: str) -> None:
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=uri, language_id=lang, version=1, text=text)))
+
+
+def ident(uri: str) -> lsp.TextDocumentIdentifier:
+    return lsp.TextDocumentIdentifier(uri=uri)
+
+
+async def test_python_call_sites_in_the_editor(client: LanguageClient):
+    uri = "file:///tmp/promptls-e2e/code/bot.py"
+    open_text(client, uri, PY, "python")
+    diags = await wait_diagnostics(client, uri)
+    by = {d.code: d for d in diags}
+    assert {"SD003", "SD006"} <= set(by), [d.code for d in diags]
+    assert by["SD003"].range.start == pos_of(PY, "anthropic.Anthropic()")
+    # hover on the model id: catalog facts and this call's cost
+    h = await client.text_document_hover_async(lsp.HoverParams(ident(uri), pos_of(PY, '"claude-sonnet-4-5"', 3)))
+    assert "context window" in h.contents.value and "per call" in h.contents.value
+    # inlay hint after the long system prompt: tokens and cost per call
+    hints = await client.text_document_inlay_hint_async(lsp.InlayHintParams(
+        ident(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(40, 0))))
+    assert any("tokens" in h.label and "/call" in h.label for h in hints)
+    # a code lens above each call with a literal model
+    lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(ident(uri)))
+    titles = [lens.command.title for lens in lenses]
+    assert any(t.startswith("claude-sonnet-4-5") and "input tokens" in t and "/call" in t for t in titles), titles
+    # completion inside model="claude-"
+    res = await client.text_document_completion_async(lsp.CompletionParams(
+        ident(uri), pos_of(PY, 'model="claude-"', len('model="claude-'))))
+    assert res is not None and any(i.label.startswith("claude-") for i in res.items)
+
+
+async def test_python_quick_fix_and_refactorings(client: LanguageClient):
+    uri = "file:///tmp/promptls-e2e/code/refactor.py"
+    open_text(client, uri, PY, "python")
+    diags = await wait_diagnostics(client, uri)
+    sd3 = next(d for d in diags if d.code == "SD003")
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        ident(uri), sd3.range, lsp.CodeActionContext(diagnostics=[sd3])))
+    timeout = next(a for a in actions if "timeout" in a.title)
+    assert timeout.kind == lsp.CodeActionKind.QuickFix
+    assert "timeout=" in timeout.edit.changes[uri][0].new_text
+    call = pos_of(PY, "client.messages.create")
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        ident(uri), lsp.Range(call, call), lsp.CodeActionContext(diagnostics=[])))
+    titles = [a.title for a in actions]
+    assert any(t.startswith("Use cheaper") and "→" in t for t in titles), titles
+    assert any("retry" in t.lower() for t in titles), titles
+    assert any("stream" in t.lower() for t in titles), titles
+    assert any("Cache the system prompt" in t for t in titles), titles
+    call = pos_of(PY, 'model="claude-"')
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        ident(uri), lsp.Range(call, call), lsp.CodeActionContext(diagnostics=[])))
+    extract = next(a for a in actions if a.kind == lsp.CodeActionKind.RefactorExtract)
+    ops = extract.edit.document_changes
+    assert isinstance(ops[0], lsp.CreateFile) and ops[0].uri.endswith(".prompty")
+    assert ops[1].edits[0].new_text.startswith("---\nname:")
+
+
+async def test_typescript_diagnostics(client: LanguageClient):
+    uri = "file:///tmp/promptls-e2e/code/triage.ts"
+    text = ('import OpenAI from "openai";\nconst openai = new OpenAI({ timeout: 10_000 });\n'
+            'export const run = () => openai.chat.completions.create({ model: "gpt-4o-mnii", messages: [] });\n')
+    open_text(client, uri, text, "typescript")
+    diags = await wait_diagnostics(client, uri)
+    md = next(d for d in diags if d.code == "MD001")
+    assert md.range.start == pos_of(text, '"gpt-4o-mnii"')
+
+
+def _example(i: int) -> str:
+    return json.dumps({"messages": [{"role": "system", "content": "You are a terse support agent."},
+                                    {"role": "user", "content": f"Where is order {i}?"},
+                                    {"role": "assistant", "content": f"Order {i} ships on day {i % 7 + 1}."}]})
+
+
+async def test_dataset_diagnostics_and_summary_lens(client: LanguageClient):
+    uri = "file:///tmp/promptls-e2e/data/train.jsonl"
+    lines = [_example(i) for i in range(12)]
+    lines[3] = '{"messages": [{"role": "user", "content": "broken"'
+    text = "\n".join(lines) + "\n"
+    open_text(client, uri, text, "jsonl")
+    diags = await wait_diagnostics(client, uri)
+    ds1 = next(d for d in diags if d.code == "DS001")
+    assert ds1.range.start.line == 3
+    lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(ident(uri)))
+    assert lenses and "11 examples" in lenses[0].command.title and "billed" in lenses[0].command.title
+
+
+class _Recording(dict):
+    """`client.diagnostics` that also keeps every publish for one uri, in order (pytest-lsp keeps the last)."""
+
+    def __init__(self, base: dict, uri: str) -> None:
+        super().__init__(base)
+        self.uri = uri
+        self.history: list[list] = []
+
+    def __setitem__(self, key, value) -> None:
+        if key == self.uri:
+            self.history.append(value)
+        super().__setitem__(key, value)
+
+
+async def test_large_dataset_shows_the_top_first(client: LanguageClient):
+    uri = "file:///tmp/promptls-e2e/data/big_train.jsonl"
+    lines = [_example(i) for i in range(30_000)]
+    lines[5] = "not json"
+    lines[-3] = "also not json"
+    text = "\n".join(lines) + "\n"
+    assert len(text) > 2_000_000
+    recording = _Recording(client.diagnostics, uri)
+    client.diagnostics = recording
+    open_text(client, uri, text, "jsonl")
+
+    def ds001(diags) -> list[int]:
+        return sorted(d.range.start.line for d in diags if d.code == "DS001")
+
+    for _ in range(600):
+        if recording.history and len(lines) - 3 in ds001(recording.history[-1]):
+            break
+        await asyncio.sleep(0.1)
+    seen = [ds001(d) for d in recording.history]
+    assert seen[0] == [5], seen  # the first publish covers the top of the file only
+    assert seen[-1] == [5, len(lines) - 3]
