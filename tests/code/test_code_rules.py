@@ -310,7 +310,8 @@ def test_json_report_lists_calls(tmp_path):
 def test_typescript_fix_on_a_call_without_options_object():
     from promptls.code.ts_sites import parse_tree
 
-    text = 'import Anthropic from "@anthropic-ai/sdk";\nconst c = new Anthropic({ timeout: 5000 });\nc.messages.create();\n'
+    text = ('import Anthropic from "@anthropic-ai/sdk";\nconst c = new Anthropic({ timeout: 5000 });\n'
+            "c.messages.create();\n")
     _, report = run("empty.ts", text)
     sd1 = next(f for f in report.findings if f.code == "SD001")
     fixed = apply(text, sd1.fixes[0].edits)

@@ -9,7 +9,6 @@ import json
 import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
-
 from tests.lsp.test_server import pos_of, wait_diagnostics
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
