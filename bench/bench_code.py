@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from measure import run_check_cli
 
 PLAIN = '''"""Module {i}: order bookkeeping helpers."""
 from __future__ import annotations
@@ -98,16 +99,6 @@ def make_repo(root: Path, files: int, sdk_share: float) -> tuple[int, int]:
     return total, sdk_files
 
 
-def peak_rss_of(cmd: list[str]) -> tuple[float, int, str]:
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"check failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return wall, rss_kb, proc.stdout
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=2000)
@@ -115,11 +106,15 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        root = Path(d)
+        root = Path(d) / "repo"
+        root.mkdir()
         total, sdk_files = make_repo(root, a.files, a.sdk_share)
-        wall, rss_kb, out = peak_rss_of([sys.executable, "-m", "promptls", "check", str(root), "--format", "json",
-                                         "--jobs", "1", "--fail-on", "never"])
-        report = json.loads(out)
+        out = Path(d) / "report.json"
+        run = run_check_cli(str(out), str(root), "--format", "json", "--jobs", "1", "--fail-on", "never")
+        if run["peak_rss_mb"] is None:
+            raise SystemExit(f"check failed: {run}")
+        wall = run["wall_s"]
+        report = json.loads(out.read_text())
         calls = report["summary"]["calls"]
         findings = sum(report["summary"]["diagnostics"].values())
 
@@ -140,7 +135,7 @@ def main() -> None:
     res = {
         "files": a.files, "sdk_files": sdk_files, "mb": round(total / 1e6, 2), "calls": calls, "findings": findings,
         "check_seconds": round(wall, 2), "check_files_per_s": round(a.files / wall), "check_peak_rss_mb":
-        round(rss_kb / 1024), "engine_plain_median_ms": round(statistics.median(plain_ms), 3),
+        round(run["peak_rss_mb"]), "engine_plain_median_ms": round(statistics.median(plain_ms), 3),
         "engine_sdk_median_ms": round(statistics.median(sdk_ms), 2),
         "engine_sdk_p95_ms": round(statistics.quantiles(sdk_ms, n=20)[-1], 2),
         "engine_total_s": round((sum(plain_ms) + sum(sdk_ms)) / 1000, 2),

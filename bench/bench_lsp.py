@@ -3,9 +3,10 @@
 - initialize: wall time from spawning the process to the initialize response, median of N runs, for promptls and
   for a bare pygls server (bench/bare_pygls_server.py) on the same machine; RSS of promptls after `initialized`
   and after analysing a first document.
-- edit latency: a 2,000-line Dotprompt file is opened; then one-character edits are sent one at a time, each
-  timed from didChange to the publishDiagnostics carrying that version (median and p95).
-Run: .venv/bin/python bench/bench_lsp.py [--runs 10] [--edits 60]
+- edit latency: a 2,000-line Dotprompt file (and a 2,000-line Python module with 40 SDK calls) is opened; then
+  one-character edits are sent one at a time, each timed from didChange to the publishDiagnostics carrying that
+  version (median and p95).
+Run: .venv/bin/python bench/bench_lsp.py [--runs 10] [--edits 60] [--only code]
 """
 
 from __future__ import annotations
@@ -40,6 +41,29 @@ def big_prompt(lines: int = 2000, dense: bool = True) -> str:
     return head + "\n".join(body) + "\n"
 
 
+def big_module(lines: int = 2000) -> str:
+    """A 2,000-line Python module: plain helper functions, and an Anthropic or OpenAI call every 50 lines."""
+    out = ['"""Generated support service."""', "import anthropic", "from openai import OpenAI", "",
+           'SYSTEM = "You are a careful support agent. Answer in two sentences."', "",
+           "claude = anthropic.Anthropic(timeout=30)", "oai = OpenAI()", ""]
+    i = 0
+    while len(out) < lines:
+        i += 1
+        if i % 5 == 0:
+            out += [f"def answer_{i}(q: str) -> str:", "    msg = claude.messages.create(",
+                    '        model="claude-sonnet-4-6",', "        max_tokens=512,", "        system=SYSTEM,",
+                    '        messages=[{"role": "user", "content": q}],', "    )", "    return msg.content[0].text", ""]
+        elif i % 5 == 1:
+            out += [f"def label_{i}(t: str) -> str:", "    r = oai.chat.completions.create(",
+                    f'        model="gpt-4o-mnii", temperature={i % 3},',
+                    '        messages=[{"role": "user", "content": t}],', "    )",
+                    "    return r.choices[0].message.content", ""]
+        else:
+            out += [f"def helper_{i}(values: list[int]) -> int:", "    total = 0", "    for v in values:",
+                    f"        total += v * {i}", "    return total", ""]
+    return "\n".join(out[:lines]) + "\n"
+
+
 def p(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -56,24 +80,26 @@ def startup(cmd: list[str], runs: int) -> tuple[list[float], list[float]]:
     return times, rss
 
 
-def edit_latency(edits: int, dense: bool) -> tuple[list[float], float, float]:
+def edit_latency(edits: int, dense: bool, code: bool = False) -> tuple[list[float], float, float]:
     w = Wire([sys.executable, "-m", "promptls", "serve"])
     w.initialize()
-    text = big_prompt(dense=dense)
-    uri = "file:///tmp/promptls-bench/big.prompt"
-    w.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "dotprompt", "version": 1,
+    text = big_module() if code else big_prompt(dense=dense)
+    uri = "file:///tmp/promptls-bench/big.py" if code else "file:///tmp/promptls-bench/big.prompt"
+    lang = "python" if code else "dotprompt"
+    w.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": lang, "version": 1,
                                                      "text": text}}, request=False)
     w.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version") == 1, 60)
     rss_open = w.rss_mb()
     lat = []
-    line = 500
+    # code: type inside the SYSTEM string (line 4), so the module stays valid Python after every keystroke
+    line, col = (4, 12) if code else (500, 0)
     for v in range(2, edits + 2):
         ch = "x" if v % 2 else "y"
         t0 = time.perf_counter()
         w.send("textDocument/didChange", {
             "textDocument": {"uri": uri, "version": v},
-            "contentChanges": [{"range": {"start": {"line": line, "character": 0},
-                                          "end": {"line": line, "character": 0}}, "text": ch}]}, request=False)
+            "contentChanges": [{"range": {"start": {"line": line, "character": col},
+                                          "end": {"line": line, "character": col}}, "text": ch}]}, request=False)
         w.wait(lambda m, v=v: m.get("method") == "textDocument/publishDiagnostics"
                and m["params"].get("version") == v, 30)
         lat.append((time.perf_counter() - t0) * 1000)
@@ -86,6 +112,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--edits", type=int, default=60)
+    ap.add_argument("--only", choices=["code"], help="measure only the Python-module edit latency")
     a = ap.parse_args()
     here = Path(__file__).parent
     # Installed packages (pygls, lsprotocol) run from bytecode compiled at install time; compile ours the same
@@ -93,6 +120,15 @@ def main() -> None:
     import compileall
 
     compileall.compile_dir(str(here.parent / "server" / "promptls"), quiet=1)
+    if a.only != "code":
+        startup_and_prompts(a, here)
+    lat, rss_open, _ = edit_latency(a.edits, False, code=True)
+    print(f"one-character edit in a 2,000-line Python module with SDK calls -> fresh diagnostics ({len(lat)} "
+          f"edits): median {statistics.median(lat):.1f} ms, p95 {p(lat, 0.95):.1f} ms, max {max(lat):.1f} ms")
+    print(f"  RSS with the module open: {rss_open:.1f} MB")
+
+
+def startup_and_prompts(a: argparse.Namespace, here: Path) -> None:
     bare_t, bare_rss = startup([sys.executable, str(here / "bare_pygls_server.py")], a.runs)
     ours_t, ours_rss = startup([sys.executable, "-m", "promptls", "serve"], a.runs)
     mb, mo = statistics.median(bare_t) * 1000, statistics.median(ours_t) * 1000

@@ -130,6 +130,20 @@ def test_diagnostics_arrive(nvim: Path, server_cmd: list[str], workspace: Path, 
 
 
 @pytest.mark.slow
+def test_code_and_dataset_diagnostics(nvim: Path, server_cmd: list[str], workspace: Path, tmp_path: Path) -> None:
+    """A Python file calling the Anthropic SDK and a fine-tuning dataset get their findings in a real Neovim."""
+    res = run_scenario(nvim, tmp_path, "diagnostics",
+                       {"file": str(workspace / "bot.py"), "expect_codes": ["SD001", "SD003"]}, server_cmd)
+    assert res["filetype"] == "python"
+    by_code = {d["code"]: d for d in res["diagnostics"]}
+    assert by_code["SD003"]["lnum"] == 2 and by_code["SD001"]["lnum"] == 6
+    res = run_scenario(nvim, tmp_path, "diagnostics",
+                       {"file": str(workspace / "train.jsonl"), "expect_codes": ["DS001"]}, server_cmd)
+    assert res["filetype"] == "jsonl"
+    assert [d["lnum"] for d in res["diagnostics"] if d["code"] == "DS001"] == [4]
+
+
+@pytest.mark.slow
 def test_settings_reach_the_server(nvim: Path, server_cmd: list[str], workspace: Path, tmp_path: Path) -> None:
     """setup({settings = ...}) is the `promptls` section the server reads: ignoring MD001 silences it."""
     res = run_scenario(nvim, tmp_path, "diagnostics",

@@ -317,3 +317,42 @@ def test_typescript_fix_on_a_call_without_options_object():
     fixed = apply(text, sd1.fixes[0].edits)
     assert "c.messages.create({ max_tokens: 1024 })" in fixed
     assert not parse_tree(fixed, "typescript").has_error
+
+
+def test_typescript_legacy_deprecated_limits_and_secrets():
+    from promptls.code.ts_sites import parse_tree
+
+    key = "sk-proj-" + "Zk3" * 10
+    text = f'''import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+
+const claude = new Anthropic({{ timeout: 10_000 }});
+const openai = new OpenAI({{ apiKey: "{key}", timeout: 10_000 }});
+
+export async function legacy(prompt: string) {{
+  return claude.completions.create({{ model: "claude-sonnet-4-6", max_tokens_to_sample: 300, prompt }});
+}}
+
+export async function reason(question: string) {{
+  return openai.chat.completions.create({{
+    model: "o3",
+    max_tokens: 500,
+    messages: [{{ role: "user", content: question }}],
+    functions: [],
+  }});
+}}
+
+export const big = () => openai.chat.completions.create({{ model: "gpt-4.1", max_completion_tokens: 90000, messages: [] }});
+'''
+    _, report = run("svc.ts", text)
+    assert at(text, report, "SD004") == ["claude.completions.create"]
+    assert at(text, report, "SD007") == ["500", "[]"]
+    assert at(text, report, "TK003") == ["90000"]
+    assert at(text, report, "SC001") == [key]
+    sc = next(f for f in report.findings if f.code == "SC001")
+    fixed = apply(text, sc.fixes[0].edits)
+    assert key not in fixed and "apiKey: process.env.OPENAI_API_KEY" in fixed
+    rename = next(f for f in report.findings if f.code == "SD007" and f.fixes)
+    fixed = apply(text, rename.fixes[0].edits)
+    assert 'model: "o3",\n    max_completion_tokens: 500,' in fixed
+    assert not parse_tree(fixed, "typescript").has_error

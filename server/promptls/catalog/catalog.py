@@ -98,6 +98,9 @@ class Catalog:
         self._price_refs = dict(price_refs or {})
         self._config_priced = frozenset(config_priced)
         self._resolve_cache: dict[tuple[str, str | None], Resolution] = {}
+        # genai-prices walks its tiers and constraints on every call (~0.7 ms); a file with many calls of one
+        # model prices the same token counts again and again. Bounded by clearing when full.
+        self._price_cache: dict[tuple[str, str | None, int, int, int], Price] = {}
 
     @classmethod
     def from_data(cls, data: CatalogData) -> Catalog:
@@ -339,11 +342,15 @@ class Catalog:
             raise ValueError("token counts must not be negative")
         if cached_input_tokens > input_tokens:
             raise ValueError("cached_input_tokens is part of input_tokens and cannot exceed it")
+        key = (model_id, provider, input_tokens, output_tokens, cached_input_tokens)
+        hit = self._price_cache.get(key)
+        if hit is not None:
+            return hit
         resolution = self.resolve(model_id, provider)
         info = resolution.info
         if info is None:
             return Price(None, "unknown model", None)
-        return price_model(
+        price = price_model(
             info,
             price_ref=self._price_refs.get(info.id, info.id),
             use_config_prices=info.id in self._config_priced,
@@ -352,6 +359,10 @@ class Catalog:
             output_tokens=output_tokens,
             cached_input_tokens=cached_input_tokens,
         )
+        if len(self._price_cache) >= 4096:
+            self._price_cache.clear()
+        self._price_cache[key] = price
+        return price
 
 
 def _join_notes(*notes: str | None) -> str | None:
