@@ -50,6 +50,15 @@ You greet people.
 Say hello to {{name}}.
 """
 
+SDK_CODE = """\
+import anthropic
+
+client = anthropic.Anthropic(timeout=30)
+reply = client.messages.create(model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
+"""
+DATASET = "\n".join(['{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}'] * 11
+                     + ['{"messages": [{"role": "user", "content": "cut off"']) + "\n"
+
 INLINE_PROMPT = """\
 ---
 model: openai/gpt-4o-mini
@@ -207,6 +216,8 @@ def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer
     (workspace / "broken.prompt").write_text(BROKEN_PROMPT)
     (workspace / "inline.prompt").write_text(INLINE_PROMPT)
     (workspace / "run.prompt").write_text(RUN_PROMPT)
+    (workspace / "bot.py").write_text(SDK_CODE)
+    (workspace / "train.jsonl").write_text(DATASET)
 
     env = {
         **os.environ,
@@ -312,6 +323,15 @@ def test_broken_prompt_shows_in_problems_panel(code_server: CodeServer) -> None:
     assert "error" not in status[0]["text"].lower(), status
     # e.g. "promptls: invalid settings" when the client sends what the server cannot validate
     assert not [n for n in report["notifications"] if "promptls" in n.lower()], report["notifications"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, code", [("bot.py", "SD001"), ("train.jsonl", "DS001")])
+def test_code_and_dataset_findings_in_problems_panel(code_server: CodeServer, name: str, code: str) -> None:
+    """The extension attaches to Python files and JSONL datasets: their findings reach the Problems panel."""
+    report = _drive(code_server, "problems", "--file", name, "--code", code)
+    rows = [row["text"] for row in report["problems"]]
+    assert [row for row in rows if re.search(rf"\bpromptls\W*{code}\b", row)], rows
 
 
 @pytest.mark.slow
