@@ -431,7 +431,7 @@ class _Extractor:
                 has_spread = True
                 positional.append(Value(off.span(a), source=self._src(a)))
             else:
-                positional.append(self._value(a, self._scope_locals(f.scope)))
+                positional.append(self._value(a, _ScopeNames(self, f.scope)))
         insert_at, prefix = self._insertion(call)
         callee = off.span(func)
         name_len = len(func.attr) if isinstance(func, ast.Attribute) else callee.end - callee.start
@@ -451,7 +451,7 @@ class _Extractor:
                         has_spread=has_spread)
 
     def _keywords(self, call: ast.Call, scope: ast.AST | None) -> tuple[dict[str, Value], bool]:
-        local = self._scope_locals(scope)
+        local = _ScopeNames(self, scope)
         args: dict[str, Value] = {}
         spread = False
         for kw in call.keywords:
@@ -499,7 +499,7 @@ class _Extractor:
         span = self.off.span(node)
         return self.text[span.start:span.end]
 
-    def _value(self, node: ast.expr, local: frozenset[str], depth: int = 0) -> Value:
+    def _value(self, node: ast.expr, local: frozenset[str] | _ScopeNames, depth: int = 0) -> Value:
         span = self.off.span(node)
         v = Value(span, source=self.text[span.start:span.end])
         if depth > _MAX_CONSTANT_DEPTH:
@@ -529,7 +529,7 @@ class _Extractor:
             self._name(v, node.id, local, depth)
         return v
 
-    def _dict(self, v: Value, node: ast.Dict, local: frozenset[str], depth: int) -> None:
+    def _dict(self, v: Value, node: ast.Dict, local: frozenset[str] | _ScopeNames, depth: int) -> None:
         out: dict[str, Value] = {}
         partial = False
         for k, val in zip(node.keys, node.values, strict=True):
@@ -540,7 +540,7 @@ class _Extractor:
                 partial = True
         v.value, v.partial = out, partial
 
-    def _call_value(self, v: Value, node: ast.Call, local: frozenset[str], depth: int) -> None:
+    def _call_value(self, v: Value, node: ast.Call, local: frozenset[str] | _ScopeNames, depth: int) -> None:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         full = dotted(func) or ""
@@ -567,10 +567,10 @@ class _Extractor:
                     v.value = sep.value.join(i.value for i in items.value)
                     v.partial = sep.partial or any(i.partial for i in items.value)
 
-    def _name(self, v: Value, name: str, local: frozenset[str], depth: int) -> None:
+    def _name(self, v: Value, name: str, local: frozenset[str] | _ScopeNames, depth: int) -> None:
         mod = self.mod
-        if name in local or mod.bindings.get(name) != 1 or name in self.globals_declared \
-                or name not in mod.constants or name in self._resolving:
+        if name not in mod.constants or mod.bindings.get(name) != 1 or name in self.globals_declared \
+                or name in self._resolving or name in local:  # `local` last: it walks the function once
             return
         resolved = self._const_cache.get(name)
         if resolved is None:
@@ -670,6 +670,21 @@ def _is_import_block(stmt: ast.stmt) -> bool:
             bodies.append(stmt.finalbody)
         return all(_is_import_block(s) or isinstance(s, ast.Pass) for b in bodies for s in b)
     return False
+
+
+class _ScopeNames:
+    """The names a scope binds, computed on the first question: most arguments never name a module constant,
+    so most scopes are never walked."""
+
+    __slots__ = ("_extractor", "_names", "_scope")
+
+    def __init__(self, extractor: _Extractor, scope: ast.AST | None) -> None:
+        self._extractor, self._scope, self._names = extractor, scope, None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            self._names = self._extractor._scope_locals(self._scope)
+        return name in self._names
 
 
 def _walk_body(scope: ast.AST) -> Iterable[ast.AST]:
