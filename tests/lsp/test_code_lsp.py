@@ -3,7 +3,6 @@ diagnostics, hovers, inlay hints, code lenses, model completion, quick fixes and
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -126,38 +125,65 @@ async def test_dataset_diagnostics_and_summary_lens(client: LanguageClient):
     assert lenses and "11 examples" in lenses[0].command.title and "billed" in lenses[0].command.title
 
 
-class _Recording(dict):
-    """`client.diagnostics` that also keeps every publish for one uri, in order (pytest-lsp keeps the last)."""
+async def test_large_dataset_shows_the_top_first():  # async only for the module's asyncio mark; it blocks
+    """The first publish for a large dataset covers its top lines; the full pass follows. Spoken over raw stdio
+    framing, so that every notification is seen in order (the test client keeps only the last per document)."""
+    import select
+    import subprocess
+    import sys
 
-    def __init__(self, base: dict, uri: str) -> None:
-        super().__init__(base)
-        self.uri = uri
-        self.history: list[list] = []
+    from tests.lsp.conftest import ENV
+    from tests.lsp.test_robustness import INIT, frame, read_message
 
-    def __setitem__(self, key, value) -> None:
-        if key == self.uri:
-            self.history.append(value)
-        super().__setitem__(key, value)
-
-
-async def test_large_dataset_shows_the_top_first(client: LanguageClient):
     uri = "file:///tmp/promptls-e2e/data/big_train.jsonl"
     lines = [_example(i) for i in range(30_000)]
     lines[5] = "not json"
     lines[-3] = "also not json"
     text = "\n".join(lines) + "\n"
     assert len(text) > 2_000_000
-    recording = _Recording(client.diagnostics, uri)
-    client.diagnostics = recording
-    open_text(client, uri, text, "jsonl")
+    proc = subprocess.Popen([sys.executable, "-m", "promptls", "serve"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV)
 
-    def ds001(diags) -> list[int]:
-        return sorted(d.range.start.line for d in diags if d.code == "DS001")
+    def next_publish() -> list[int]:
+        for _ in range(50):
+            ready, _, _ = select.select([proc.stdout], [], [], 60)
+            assert ready, "no message from the server within 60 s"
+            msg = read_message(proc.stdout)
+            if msg.get("method") == "textDocument/publishDiagnostics" and msg["params"]["uri"] == uri:
+                return sorted(d["range"]["start"]["line"] for d in msg["params"]["diagnostics"]
+                              if d["code"] == "DS001")
+        raise AssertionError("no diagnostics for the dataset")
 
-    for _ in range(600):
-        if recording.history and len(lines) - 3 in ds001(recording.history[-1]):
-            break
-        await asyncio.sleep(0.1)
-    seen = [ds001(d) for d in recording.history]
-    assert seen[0] == [5], seen  # the first publish covers the top of the file only
-    assert seen[-1] == [5, len(lines) - 3]
+    try:
+        proc.stdin.write(frame(INIT))
+        proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        proc.stdin.write(frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "jsonl", "version": 1, "text": text}}}))
+        proc.stdin.flush()
+        seen = [next_publish()]
+        while len(lines) - 3 not in seen[-1] and len(seen) < 5:
+            seen.append(next_publish())
+        assert seen[0] == [5], seen  # the first publish covers the top of the file only
+        assert seen[-1] == [5, len(lines) - 3]
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+async def test_oversized_and_broken_sources_are_reported_not_fatal(client: LanguageClient):
+    big = "file:///tmp/promptls-e2e/code/huge.py"
+    text = "import anthropic\n" + "x = 1\n" * 1_700_000  # ~10.2 MB: above the default max-file-bytes
+    open_text(client, big, text, "python")
+    diags = await wait_diagnostics(client, big)
+    assert [d.code for d in diags] == ["IO001"] and "max-file-bytes" in diags[0].message
+    broken = "file:///tmp/promptls-e2e/code/broken.ts"
+    src = ('import OpenAI from "openai";\nconst o = new OpenAI({ timeout: 5 });\nconst broken = (;\n'
+           'export const f = () => o.chat.completions.create({ model: "gpt-4o-mnii", messages: [] });\n')
+    open_text(client, broken, src, "typescript")
+    diags = await wait_diagnostics(client, broken)
+    assert "MD001" in {d.code for d in diags}  # tree-sitter recovers: the call after the error is still found
+    py = "file:///tmp/promptls-e2e/code/syntax.py"
+    open_text(client, py, "import openai\nclient = openai.OpenAI(\n", "python")
+    assert list(await wait_diagnostics(client, py)) == []  # not parseable: nothing to say, and no crash
+    h = await client.text_document_hover_async(lsp.HoverParams(ident(py), lsp.Position(1, 3)))
+    assert h is None

@@ -57,16 +57,19 @@ def _skipped(path: str, reason: str) -> FileReport:
 
 def analyze_text(path: str, text: str, config: Config, *, partials: PartialLookup = fs_partials,
                  today: _dt.date | None = None) -> FileReport:
-    if len(text) > config.max_file_bytes:
-        return _skipped(path, f"document is {len(text):,} characters, above the limit (`max-file-bytes`)")
     return analyze(path, text, config, partials=partials, today=today)[1]
 
 
 def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = fs_partials,
             today: _dt.date | None = None, kind: str | None = None) -> tuple[object, FileReport]:
-    """The parsed document (for editor features: a PromptDocument, CodeDocument or DatasetResult) and its report."""
+    """The parsed document (for editor features: a PromptDocument, CodeDocument or DatasetResult; None when the
+    text is over the size limit) and its report."""
     ctx = Context(config, partials, today or config.today or _dt.date.today())
     kind = kind or kind_of(path, config, text[:65536]) or "prompt"
+    limit, key = ((config.dataset_max_bytes, "datasets.max-bytes") if kind == "dataset"
+                  else (config.max_file_bytes, "max-file-bytes"))
+    if len(text) > limit:  # editors send whatever is open; the server must not spend seconds on a huge buffer
+        return None, _skipped(path, f"document is {len(text):,} characters, above the limit (`{key}`)")
     if kind == "code":
         return _analyze_code(path, text, ctx)
     if kind == "dataset":
