@@ -11,7 +11,6 @@ import bisect
 import re
 from dataclasses import dataclass
 
-
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
