@@ -56,8 +56,8 @@ import anthropic
 client = anthropic.Anthropic(timeout=30)
 reply = client.messages.create(model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
 """
-DATASET = "\n".join(['{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}'] * 11
-                     + ['{"messages": [{"role": "user", "content": "cut off"']) + "\n"
+_EXAMPLE = '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}'
+DATASET = "\n".join([_EXAMPLE] * 11 + ['{"messages": [{"role": "user", "content": "cut off"']) + "\n"
 
 INLINE_PROMPT = """\
 ---

@@ -342,7 +342,8 @@ export async function reason(question: string) {{
   }});
 }}
 
-export const big = () => openai.chat.completions.create({{ model: "gpt-4.1", max_completion_tokens: 90000, messages: [] }});
+export const big = () =>
+  openai.chat.completions.create({{ model: "gpt-4.1", max_completion_tokens: 90000, messages: [] }});
 '''
     _, report = run("svc.ts", text)
     assert at(text, report, "SD004") == ["claude.completions.create"]
