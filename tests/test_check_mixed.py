@@ -96,6 +96,9 @@ def test_text_sarif_and_selection_agree(repo: Path):
     assert any(line.startswith("data/train.jsonl:3:") and " DS009 " in line for line in lines)
     assert any("chat dataset · 12 examples" in line for line in lines)
     assert not any(" TK0" in line for line in lines)  # not selected
+    github = check(repo, "--format", "github").stdout.splitlines()
+    assert any(line.startswith("::warning") and "file=data/train.jsonl,line=3" in line and "DS009" in line
+               for line in github), github
     sarif = json.loads(check(repo, "--format", "sarif").stdout)
     results = sarif["runs"][0]["results"]
     rule_ids = {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
