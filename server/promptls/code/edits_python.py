@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from promptls.analysis.findings import Fix, TextEdit
 from promptls.code.model import CallSite, ClientInit, CodeDocument, Value
-from promptls.code.python_sites import Offsets
+from promptls.code.python_sites import Offsets, parse_quietly
 from promptls.positions import Span
 
 RETRY_DELAY_HELPER = '''\
@@ -186,7 +186,7 @@ def wrap_with_retry(doc: CodeDocument, site: CallSite) -> Fix | None:
 def _lambda_safe(call: str) -> bool:
     """Whether the call can become a lambda's body (no `await`/`yield` inside its arguments)."""
     try:
-        tree = ast.parse(call.strip(), mode="eval")
+        tree = parse_quietly(call.strip(), mode="eval")
     except SyntaxError:
         return False
     return not any(isinstance(n, ast.Await | ast.Yield | ast.YieldFrom) for n in ast.walk(tree))
@@ -240,7 +240,7 @@ def _statement_shape(doc: CodeDocument, site: CallSite) -> tuple[str, str] | Non
     suffix = doc.text[site.span.end:stmt.end]
     source = prefix + "_" + suffix
     try:
-        tree = ast.parse(source)
+        tree = parse_quietly(source)
     except SyntaxError:
         return None
     if len(tree.body) != 1:
@@ -269,7 +269,7 @@ def _args_without(doc: CodeDocument, site: CallSite, keyword: str) -> str | None
     """The call's argument text as written, without `keyword=...` (and its comma)."""
     call = doc.text[site.span.start:site.span.end]
     try:
-        tree = ast.parse(call, mode="eval")
+        tree = parse_quietly(call, mode="eval")
     except SyntaxError:
         return None
     node = tree.body
@@ -299,7 +299,7 @@ def _args_without(doc: CodeDocument, site: CallSite, keyword: str) -> str | None
 def _names_in_use(text: str) -> frozenset[str]:
     """Every variable, parameter, function and class name of the module (to pick names that shadow nothing)."""
     try:
-        tree = ast.parse(text.removeprefix("\ufeff"))
+        tree = parse_quietly(text.removeprefix("\ufeff"))
     except (SyntaxError, ValueError):
         return frozenset()
     names: set[str] = set()
@@ -396,7 +396,7 @@ def _helper_at(doc: CodeDocument, offset: int) -> int:
 def _parse(text: str) -> tuple[ast.Module, Offsets] | None:
     bom = text.startswith("\ufeff")
     try:
-        return ast.parse(text[1:] if bom else text), Offsets(text, bom=bom)
+        return parse_quietly(text[1:] if bom else text), Offsets(text, bom=bom)
     except (SyntaxError, ValueError):
         return None
 

@@ -13,6 +13,7 @@ import bisect
 import inspect
 import textwrap
 import tokenize
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -41,6 +42,14 @@ _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Fo
              ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _MAX_CONSTANT_DEPTH = 16
+
+
+def parse_quietly(source: str, **kwargs) -> ast.AST:
+    """`ast.parse` without the SyntaxWarning/DeprecationWarning that user code with invalid escape sequences
+    triggers: those are the user's linter's business, and in the server they would spam stderr per keystroke."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, **kwargs)
 
 
 class Offsets:
@@ -130,7 +139,7 @@ def extract_python(path: str, text: str) -> CodeDocument:
         return doc
     bom = text.startswith("\ufeff")
     try:
-        tree = ast.parse(text[1:] if bom else text, filename=path)
+        tree = parse_quietly(text[1:] if bom else text, filename=path)
     except SyntaxError as e:
         doc.syntax_error = f"{e.msg} (line {e.lineno})" if e.lineno else e.msg
         return doc
