@@ -106,7 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
 # -- check ------------------------------------------------------------------------------------------------
 def collect_files(paths: list[str], config) -> tuple[list[str], list[str]]:
     """Files promptls analyses under the given paths (prompt files, source files calling LLM SDKs, fine-tuning
-    datasets), and messages for paths that matched nothing. Files named explicitly are always analysed."""
+    datasets), and messages for paths that matched nothing. Files named explicitly are analysed, except JSONL files
+    that are not datasets (pre-commit passes every staged file its pattern matches)."""
     from promptls.kinds import kind_of, read_head
 
     out: dict[str, None] = {}
@@ -127,6 +128,8 @@ def collect_files(paths: list[str], config) -> tuple[list[str], list[str]]:
                             kind = kind_of(full, config, read_head(full))
                         if kind is not None:
                             out[os.path.normpath(full)] = None
+            elif m.endswith(".jsonl") and kind_of(m, config, read_head(m)) is None:
+                continue  # a JSONL file that is no fine-tuning dataset (logs, exports): nothing to check
             else:
                 out[os.path.normpath(m)] = None
     return list(out), problems

@@ -275,6 +275,8 @@ def _target_repo(path: Path, names: set[str]) -> Path:
         shutil.copy2(PROMPTS / name, path / "prompts" / name)
     # Not a prompt file by the hook's `files:` pattern: must not be checked even though it is broken.
     (path / "prompts" / "layout.j2").write_text("{% if user %}\nHello {{ user }\n")
+    # A JSONL file that is no dataset: matched by the pattern, left alone by promptls.
+    (path / "prompts" / "events.jsonl").write_text('{"ts": 1, "event": "login"}\n')
     _git(path, "init", "-q")
     _git(path, "add", "-A")
     return path
@@ -310,7 +312,15 @@ def test_pre_commit_system_hook(pre_commit: list[str], hook_repo: Path, tmp_path
     for name in WITH_ERRORS:
         assert f"prompts/{name}" in out
     assert "TP002" in out and "FM001" in out
-    assert "layout.j2" not in out
+    assert "layout.j2" not in out and "events.jsonl" not in out
+
+    code = tmp_path / "code"
+    _target_repo(code, CLEAN)
+    (code / "bot.py").write_text('import anthropic\nc = anthropic.Anthropic(timeout=9)\n'
+                                 'c.messages.create(model="claude-haiku-4-5", messages=[])\n')
+    _git(code, "add", "-A")
+    res = _try_repo(pre_commit, hook_repo, "promptls-check-system", code, env, 300)
+    assert res.returncode == 1 and "bot.py:3:1: SD001" in res.stdout + res.stderr, res.stdout + res.stderr
 
     clean = _try_repo(pre_commit, hook_repo, "promptls-check-system", _target_repo(tmp_path / "clean", CLEAN),
                       env, 300)
