@@ -11,7 +11,6 @@ from lsprotocol import types as lsp
 
 from promptls.lsp.convert import to_position, to_range, to_workspace_edit
 from promptls.lsp.state import Analysis
-from promptls.output.text import dataset_line, format_cost
 
 MIN_HINT_TOKENS = 20  # shorter literal prompts get no inlay hint: the number would only be noise
 _MODEL_PREFIX = re.compile(r"""\bmodel\s*[=:]\s*["'`]([\w.\-/:@]*)$""")
@@ -38,6 +37,8 @@ def hover(ls, a: Analysis, off: int) -> lsp.Hover | None:
 
 
 def _call_md(est) -> str:
+    from promptls.output.text import format_cost
+
     if est.cost_usd is None:
         return ""
     scope = "" if est.complete else " for the parts known statically"
@@ -52,6 +53,8 @@ def _hover(a: Analysis, span, text: str) -> lsp.Hover:
 
 
 def inlay_hints(a: Analysis, rng: lsp.Range) -> list[lsp.InlayHint]:
+    from promptls.output.text import format_cost
+
     out = []
     for est in _estimates(a):
         for part, tokens in est.parts:
@@ -69,6 +72,8 @@ def inlay_hints(a: Analysis, rng: lsp.Range) -> list[lsp.InlayHint]:
 
 
 def code_lenses(a: Analysis) -> list[lsp.CodeLens]:
+    from promptls.output.text import dataset_line, format_cost  # the output package stays out of start-up
+
     if a.kind == "dataset":
         d = a.report.dataset
         if d is None:
