@@ -314,13 +314,22 @@ class _Extractor:
                 stack.extend(v for v in value if isinstance(v, ast.AST))
             elif isinstance(value, ast.AST):
                 stack.append(value)
+        ast_type, leaves = ast.AST, _LEAVES
         while stack:
             node = stack.pop()
+            if isinstance(node, leaves):
+                continue
             if isinstance(node, ast.Call):
                 self.found.append(_Found(node, stmt, scope))
             elif isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
                 self.awaited.add(id(node.value))
-            stack.extend(ast.iter_child_nodes(node))
+            # ast.iter_child_nodes, inlined: this loop runs for every expression node of the scanned statements
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, ast_type):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(v for v in value if isinstance(v, ast_type))
 
     def _note_targets(self, stmt: ast.stmt) -> None:
         value: ast.expr | None = None
@@ -679,6 +688,10 @@ def _is_import_block(stmt: ast.stmt) -> bool:
             bodies.append(stmt.finalbody)
         return all(_is_import_block(s) or isinstance(s, ast.Pass) for b in bodies for s in b)
     return False
+
+
+# Expression nodes that hold no call: the walk does not descend into them.
+_LEAVES = (ast.Constant, ast.Name, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 
 class _ScopeNames:
