@@ -8,8 +8,12 @@ conversations of English prose, code, JSON, non-Latin scripts and emoji, some to
 duplicate lines) is written to a temp dir. `check_file` runs in a fresh subprocess, which reports its own
 wall time (encoding build and catalog load excluded: both are warmed first) and its peak RSS during the check
 (VmHWM after resetting it through /proc/self/clear_refs; `ru_maxrss` where that is unavailable), next to the
-RSS of the same process before the check. `--cli` also times `promptls check <file> --format json` as a
-whole process (start-up, encoding build and report included). Raw tiktoken is timed in this
+RSS of the same process before the check. The parallel variant (`check_file(..., jobs=N)`, N = min(CPUs, 8)
+forked workers, one byte range each) reports the same for the parent, plus the workers' CPU time and the
+largest worker's peak RSS (`ru_maxrss` of RUSAGE_CHILDREN: it counts the pages a worker shares with the parent
+it was forked from, so parent + children over-states the total). `--cli` also times
+`promptls check <file> --format json` as a whole process (parallel for files above PARALLEL_MIN_BYTES;
+start-up, encoding build and report included). Raw tiktoken is timed in this
 process on exactly the texts the check counts: `encode_ordinary` one by one on one thread, and
 `encode_ordinary_batch` on all cores.
 """
@@ -115,7 +119,7 @@ def make_dataset(path: Path, examples: int, total_mb: float, seed: int = 2024071
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 from promptls.datasets import DatasetSettings, check_file
 from promptls.datasets.training import training_target
 from promptls.tokens import counter_for_tokenizer
@@ -137,20 +141,25 @@ try:  # reset the peak (Linux >= 4.0) so that it measures the check, not the enc
 except OSError:
     peak_reset = False
 t0, c0 = time.perf_counter(), time.process_time()
-result = check_file(sys.argv[1], DatasetSettings())
+children0 = os.times()
+result = check_file(sys.argv[1], DatasetSettings(), jobs=int(sys.argv[2]), min_bytes=0)
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+children = os.times()
 codes = {}
 for f in result.findings:
     codes[f.code] = codes.get(f.code, 0) + 1
 print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rss_before_mb": rss_before,
                   "peak_rss_mb": status("VmHWM") if peak_reset else None,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "children_cpu_s": (children.children_user + children.children_system
+                                     - children0.children_user - children0.children_system),
+                  "children_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "summary": result.summary.to_json(), "findings": codes}))
 """
 
 
-def run_check(path: Path) -> dict:
-    res = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True)
+def run_check(path: Path, jobs: int = 1) -> dict:
+    res = subprocess.run([sys.executable, "-c", CHILD, str(path), str(jobs)], capture_output=True, text=True)
     if res.returncode != 0:
         print(res.stderr, file=sys.stderr)
         raise SystemExit(1)
@@ -210,12 +219,16 @@ def main() -> None:
         generated = time.perf_counter() - t0
         mb = size / 1e6
         runs = [run_check(path) for _ in range(a.repeat)]
+        jobs = min(os.cpu_count() or 1, 8)
+        parallel = [run_check(path, jobs) for _ in range(a.repeat)]
         cli = run_cli(path, Path(d) / "out.json") if a.cli else None
         raw = raw_tiktoken(texts_of(path))
     report = {
         "dataset": {"examples": a.examples, "mb": mb, "bad_lines": bad, "generate_s": generated,
                     "cpus": os.cpu_count()},
         "check_file": runs,
+        "check_file_parallel": {"jobs": jobs, "runs": parallel,
+                                "same_summary": all(r["summary"] == runs[0]["summary"] for r in parallel)},
         "raw_tiktoken": raw,
         "cli": cli,
     }
@@ -230,6 +243,15 @@ def main() -> None:
         peak = r["peak_rss_mb"] if r["peak_rss_mb"] is not None else r["maxrss_mb"]
         print(f"{label:<44} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {mb / r['wall_s']:>7.1f} "
               f"{a.examples / r['wall_s']:>11,.0f} {peak:>12.0f}")
+    for i, r in enumerate(parallel, 1):
+        label = f"check_file jobs={jobs} (run {i}, parent)"
+        peak = r["peak_rss_mb"] if r["peak_rss_mb"] is not None else r["maxrss_mb"]
+        print(f"{label:<44} {r['wall_s']:>7.2f} {r['cpu_s'] + r['children_cpu_s']:>7.2f} {mb / r['wall_s']:>7.1f} "
+              f"{a.examples / r['wall_s']:>11,.0f} {peak:>12.0f}")
+        print(f"{'  (largest worker, ru_maxrss incl. shared)':<44} {'':>7} {r['children_cpu_s']:>7.2f} {'':>7} "
+              f"{'':>11} {r['children_maxrss_mb']:>12.0f}")
+    if any(r["summary"] != runs[0]["summary"] for r in parallel):
+        print("  WARNING: the parallel summary differs from the sequential one")
     if runs[0]["rss_before_mb"] is not None:
         print(f"{'  (RSS before the check: encoding built)':<44} {'':>7} {'':>7} {'':>7} {'':>11} "
               f"{runs[0]['rss_before_mb']:>12.0f}")

@@ -118,8 +118,10 @@ def analyze_dataset_prefix(path: str, text: str, config: Config, limit_lines: in
 
 
 def _dataset_path(path: str, config: Config) -> FileReport:
-    """`check` on a dataset: one streaming pass over the file, never the whole text in memory."""
+    """`check` on a dataset: one streaming pass over the file, never the whole text in memory; a large file in
+    several forked processes, one byte range each (the same result)."""
     from promptls.datasets import check_file
+    from promptls.datasets.parallel import PARALLEL_MIN_BYTES
 
     try:
         size = os.path.getsize(path)
@@ -127,7 +129,8 @@ def _dataset_path(path: str, config: Config) -> FileReport:
         return _skipped(path, f"cannot read: {e.strerror or e}")
     if size > config.dataset_max_bytes:
         return _skipped(path, f"dataset is {size / 1e6:.0f} MB, above `datasets.max-bytes`")
-    result = check_file(path, dataset_settings(config))
+    jobs = min(os.cpu_count() or 1, 8) if size > PARALLEL_MIN_BYTES else 1
+    result = check_file(path, dataset_settings(config), jobs=jobs)
     findings = apply(result.findings, None, config, path, None)
     findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
     return FileReport(path, "jsonl", result.summary.model, findings, kind="dataset", dataset=result.summary,

@@ -13,6 +13,10 @@ Memory stays bounded: findings are capped per code, the line locator keeps a few
 findings, duplicate detection keeps 16-byte digests (up to MAX_DIGESTS), system prompts are tracked by
 digest (up to MAX_SYSTEM_VARIANTS), repeated texts are memoised within MEMO_CHARS, and p95 comes from a
 bounded reservoir sample.
+
+`check_file(..., jobs=N)` checks a large file in N forked processes and merges their results into the
+same one (datasets/parallel.py); the hooks here are `_feed_file`'s byte range, `at_file_start`, `position`
+and `LineLocator.copy_from`.
 """
 
 from __future__ import annotations
@@ -134,6 +138,19 @@ class LineLocator:
         for offset in (span.start, span.end):
             if offset not in self._points:
                 self._points[offset] = self._measure(start, line, text, offset)
+
+    def copy_from(self, other: LineLocator, span: Span, chars: int, lines: int) -> None:
+        """Add what `other` knows of `span` (its line, the positions of its ends), shifted by `chars` code points
+        and `lines` lines: how the parallel check (datasets/parallel.py) merges its chunks' locators."""
+        start, record = other._record(span.start)
+        shifted = start + chars
+        if shifted not in self._lines:
+            self._lines[shifted] = (record[0] + lines, *record[1:])
+            bisect.insort(self._starts, shifted)
+        for offset in (span.start, span.end):
+            point = other._points.get(offset)
+            if point is not None and offset + chars not in self._points:
+                self._points[offset + chars] = (Pos(point[0].line + lines, point[0].character), point[1])
 
     def _measure(self, start: int, line: int, text: str, offset: int) -> tuple[Pos, int]:
         prefix = text[: offset - start]
@@ -273,6 +290,14 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+def example_digest(obj: dict[str, Any]) -> bytes | None:
+    """What duplicate detection compares: a digest of the example's canonical JSON (None: too deep to dump)."""
+    try:
+        return _digest(canonical(obj).encode("ascii"))
+    except RecursionError:
+        return None
+
+
 # -- statistics ------------------------------------------------------------------------------------------------
 class _Reservoir:
     """Token counts for p95: all of them up to `size`, then a uniform sample of that size (Algorithm R with a
@@ -334,6 +359,8 @@ class _Analyzer:
         self._last_system: str | None = None
         self._first_line: Span | None = None
         self._reservoir = _Reservoir()
+        self.at_file_start = True  # False in a chunk of a parallel check that starts after the file's first line
+        self.position = 0  # the byte offset of the line being fed, set by `_feed_file`
         self.examples = self.invalid_lines = self.duplicates = self.over_limit = 0
         self.tokens_total = 0
         self.tokens_min: int | None = None
@@ -384,7 +411,7 @@ class _Analyzer:
     # -- lines -----------------------------------------------------------------------------------------------
     def feed(self, line: int, start: int, text: str) -> None:
         """One line (without its line break) starting at offset `start`."""
-        if line == 0 and text.startswith(_BOM):
+        if line == 0 and self.at_file_start and text.startswith(_BOM):
             text, start = text[1:], start + 1
         if not text or (text[0] in _WHITESPACE and text.isspace()):
             return
@@ -438,17 +465,16 @@ class _Analyzer:
                                          "`instruction`/`output` or `input`/`preferred_output`"))
         else:
             example = validate(check_as, obj, self.framing, issues)
-        self._duplicate(line, obj, issues)
+        self._duplicate(line, start, text, obj, issues)
         if example.system is not None:
             self._system(line, start, text, example)
         for issue in issues:
             self._emit(issue.code, issue.message, self._issue_span(issue, start, text), line, start, text)
         self._tokens(line, start, text, example)
 
-    def _duplicate(self, line: int, obj: dict[str, Any], issues: list[Issue]) -> None:
-        try:
-            digest = _digest(canonical(obj).encode("ascii"))
-        except RecursionError:
+    def _duplicate(self, line: int, start: int, text: str, obj: dict[str, Any], issues: list[Issue]) -> None:
+        digest = example_digest(obj)
+        if digest is None:
             return
         first = self._digests.get(digest)
         if first is not None:
@@ -651,23 +677,44 @@ def _split_break(raw: bytes) -> tuple[bytes, int]:
     return raw, 0
 
 
-def check_file(path: str, settings: DatasetSettings) -> DatasetResult:
+def check_file(path: str, settings: DatasetSettings, jobs: int = 1, *, min_bytes: int | None = None) -> DatasetResult:
     """Check a dataset file in one streaming pass (the CLI's path): bounded memory, offsets in code points of
     the file decoded as UTF-8 without its BOM, as `check_text` would give for that text. A line that is not
-    valid UTF-8 is a DS001 finding on that line (its length counted with replacement characters)."""
-    analyzer = _Analyzer(settings, majority_format(_sample_lines(path)))
-    offset = line = 0
+    valid UTF-8 is a DS001 finding on that line (its length counted with replacement characters).
+
+    With `jobs` > 1, a file larger than `min_bytes` (default PARALLEL_MIN_BYTES) is checked in that many forked
+    processes, one byte range each, with the same result (datasets/parallel.py)."""
+    file_format = majority_format(_sample_lines(path))
+    if jobs > 1:
+        from promptls.datasets.parallel import check_parallel
+
+        result = check_parallel(path, settings, file_format, jobs, min_bytes)
+        if result is not None:
+            return result
+    analyzer = _Analyzer(settings, file_format)
     with open(path, "rb") as f:
-        pieces = _file_lines(f)
-        for raw, _continued in pieces:
-            if line == 0 and offset == 0 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
-            if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                length, breaks, crs = _skip_long_line(raw, pieces)
-                analyzer.feed_oversized(line, offset, length)
-                offset += length + breaks
-                line += 1 + crs
-                continue
+        _feed_file(analyzer, f)
+    return analyzer.finish()
+
+
+def _feed_file(analyzer: _Analyzer, f: IO[bytes], stop: int | None = None) -> tuple[int, int]:
+    """Feed the lines from `f`'s position up to byte `stop` (a line start; None: the end) to `analyzer`, with
+    offsets and line numbers counted from that position; returns the code points and lines fed."""
+    offset = line = 0
+    position = f.tell()
+    pieces = _file_lines(f)
+    for raw, _continued in pieces:
+        if position == 0 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+            position = len(codecs.BOM_UTF8)
+        analyzer.position = position
+        if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            length, breaks, crs = _skip_long_line(raw, pieces)
+            analyzer.feed_oversized(line, offset, length)
+            offset += length + breaks
+            line += 1 + crs
+            position = f.tell()
+        else:
             body, breaks = _split_break(raw)
             try:
                 text = body.decode("utf-8")
@@ -678,7 +725,10 @@ def check_file(path: str, settings: DatasetSettings) -> DatasetResult:
                 analyzer.feed(line, offset, text)
             offset += len(text) + breaks
             line += 1 + (body.count(b"\r") if b"\r" in body else 0)
-    return analyzer.finish()
+            position += len(raw)
+        if stop is not None and position >= stop:
+            break
+    return offset, line
 
 
 def _skip_long_line(first: bytes, pieces: Iterator[tuple[bytes, bool]]) -> tuple[int, int, int]:
