@@ -85,10 +85,9 @@ def _analyze_code(path: str, text: str, ctx: Context) -> tuple[object, FileRepor
     doc = parse_code(path, text, ctx.config.code_language_for(path) or "python")
     findings: list[Finding] = []
     if doc.calls or doc.clients or "sk-" in text or "AIza" in text:
-        findings = _guarded(lambda: list(code_rules.check(doc, ctx)), path)
+        findings = _guarded(code_rules.check, doc, ctx)
     if findings:
-        findings = apply(findings, doc, ctx.config, path, LineIndex(text))
-        findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
+        findings = _in_order(apply(findings, doc, ctx.config, path, LineIndex(text)))
     models = sorted({e.model for e in ctx.extra.get("calls", []) if e.model})
     return doc, FileReport(path, doc.language, ", ".join(models) or None, findings, kind="code",
                            calls=ctx.extra.get("calls", []))
@@ -106,10 +105,7 @@ def _analyze_dataset(path: str, text: str, ctx: Context, limit_lines: int | None
     from promptls.datasets import check_text
 
     result = check_text(text, dataset_settings(ctx.config), limit_lines=limit_lines)
-    findings = apply(result.findings, None, ctx.config, path, None)
-    findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
-    return result, FileReport(path, "jsonl", result.summary.model, findings, kind="dataset",
-                              dataset=result.summary)
+    return result, _dataset_report(path, result, ctx.config)
 
 
 def analyze_dataset_prefix(path: str, text: str, config: Config, limit_lines: int) -> tuple[object, FileReport]:
@@ -131,35 +127,39 @@ def _dataset_path(path: str, config: Config) -> FileReport:
         return _skipped(path, f"dataset is {size / 1e6:.0f} MB, above `datasets.max-bytes`")
     jobs = min(os.cpu_count() or 1, 8) if size > PARALLEL_MIN_BYTES else 1
     result = check_file(path, dataset_settings(config), jobs=jobs)
-    findings = apply(result.findings, None, config, path, None)
-    findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
+    return _dataset_report(path, result, config, locator=result.locator)
+
+
+def _dataset_report(path: str, result, config: Config, locator=None) -> FileReport:
+    findings = _in_order(apply(result.findings, None, config, path, None))
     return FileReport(path, "jsonl", result.summary.model, findings, kind="dataset", dataset=result.summary,
-                      locator=result.locator)
+                      locator=locator)
 
 
-def _guarded(run, path: str) -> list[Finding]:
+def _in_order(findings: list[Finding]) -> list[Finding]:
+    """File order, the most severe first where findings start at the same place."""
+    findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
+    return findings
+
+
+def _guarded(check, doc, ctx: Context) -> list[Finding]:
+    """One rule module's findings; a rule that crashes keeps what it found before the crash and costs no other
+    rule anything (PROMPTLS_STRICT=1 re-raises)."""
+    found: list[Finding] = []
     try:
-        return run()
+        found.extend(check(doc, ctx))
     except Exception:
         if os.environ.get("PROMPTLS_STRICT") == "1":
             raise
-        log.exception("code rules failed on %s", path)
-        return []
+        log.exception("rule %s failed on %s", check.__module__, doc.path)
+    return found
 
 
 def run_rules(doc: PromptDocument, ctx: Context) -> FileReport:
     findings: list[Finding] = []
-    strict = os.environ.get("PROMPTLS_STRICT") == "1"
     for check in ALL_CHECKS:
-        try:
-            findings.extend(check(doc, ctx))
-        except Exception:
-            if strict:
-                raise
-            log.exception("rule %s failed on %s", check.__module__, doc.path)
-    index = LineIndex(doc.text)
-    findings = apply(findings, doc, ctx.config, doc.path, index)
-    findings.sort(key=lambda f: (f.span.start, -f.severity, f.code))
+        findings.extend(_guarded(check, doc, ctx))
+    findings = _in_order(apply(findings, doc, ctx.config, doc.path, LineIndex(doc.text)))
     report = FileReport(doc.path, doc.dialect, doc.model.ref if doc.model else None, findings,
                         tokens=ctx.extra.get("tokens"))
     return report
