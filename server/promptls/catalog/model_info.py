@@ -19,6 +19,10 @@ class PriceTier:
     cached_input_per_mtok: float | None
 
 
+# The smallest cacheable prompt prefix when the catalog does not say (Anthropic Sonnet/Opus and OpenAI: 1,024).
+DEFAULT_PROMPT_CACHE_MIN_TOKENS = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     """One model. ``id`` is canonical (LiteLLM's key, or the name given in the user's config)."""

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 from promptls.analysis.findings import Fix, TextEdit
 from promptls.catalog.family import cheaper_in_family
+from promptls.catalog.model_info import DEFAULT_PROMPT_CACHE_MIN_TOKENS
 from promptls.code import edits
 from promptls.code.estimate import CallEstimate, price_with
 from promptls.code.model import CodeDocument
 from promptls.output.text import format_cost
-
-CACHE_MIN_TOKENS = 1024  # Anthropic's smallest cacheable prefix for Sonnet/Opus (Haiku: 2048)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +70,7 @@ def _cheaper(doc: CodeDocument, est: CallEstimate, catalog, today: _dt.date) -> 
 def _cache(doc: CodeDocument, est: CallEstimate) -> list[Action]:
     if est.site.sdk != "anthropic":
         return []
-    minimum = (est.info.prompt_cache_min_tokens if est.info is not None else None) or CACHE_MIN_TOKENS
+    minimum = (est.info.prompt_cache_min_tokens if est.info is not None else None) or DEFAULT_PROMPT_CACHE_MIN_TOKENS
     for part, tokens in est.parts:
         if part.role == "system" and part.static and tokens >= minimum:
             fix = edits.cache_system_prompt(doc, est.site)

@@ -8,8 +8,8 @@ from typing import Any
 
 from promptls.code.model import CallSite
 from promptls.code.requests import PromptPart, Request, request_of
+from promptls.tokens.counter import DEFAULT_TOKENIZER
 
-DEFAULT_TOKENIZER = "o200k_base"
 SDK_PROVIDER = {"anthropic": "anthropic", "openai": "openai", "gemini": "gemini", "ollama": "ollama",
                 "litellm": None}
 

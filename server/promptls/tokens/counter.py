@@ -11,6 +11,9 @@ from promptls.tokens.encodings import BUNDLED_ENCODINGS, get_encoding
 from promptls.tokens.estimates import ESTIMATES, FamilyEstimate
 
 ESTIMATE_PREFIX: Final = "estimate:"
+# What a model the catalog does not know is counted with (the encoding of current OpenAI models).
+DEFAULT_TOKENIZER = "o200k_base"
+
 KNOWN_TOKENIZERS: tuple[str, ...] = (
     *BUNDLED_ENCODINGS,
     *(f"{ESTIMATE_PREFIX}{family}" for family in ESTIMATES),

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 
 from promptls.analysis.context import Context
 from promptls.analysis.findings import Finding, MessageTokens, TokenReport
+from promptls.catalog.model_info import DEFAULT_PROMPT_CACHE_MIN_TOKENS
 from promptls.documents.model import PromptDocument
 from promptls.documents.render import render_messages, values_for
 from promptls.positions import Span
-
-DEFAULT_TOKENIZER = "o200k_base"
-CACHE_MIN_TOKENS = 1024
+from promptls.tokens.counter import DEFAULT_TOKENIZER
 
 
 def _where(doc: PromptDocument) -> Span:
@@ -109,7 +108,7 @@ def _cache_hint(doc: PromptDocument, ctx: Context, info, report: TokenReport) ->
     from promptls.tokens import counter_for_tokenizer
 
     counter = counter_for_tokenizer(report.tokenizer)
-    minimum = getattr(info, "prompt_cache_min_tokens", None) or CACHE_MIN_TOKENS
+    minimum = getattr(info, "prompt_cache_min_tokens", None) or DEFAULT_PROMPT_CACHE_MIN_TOKENS
     nxt = refs[1].span.start if len(refs) > 1 else doc.body_span.end
     before = doc.text[doc.body_span.start:first.span.start]
     static_after = doc.text[first.span.end:nxt]
