@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..providers.base import ChatRequest, TextDelta, ToolCall, Usage
+from .state_files import state_file
 
 log = logging.getLogger("promptls.router.cache")
 
@@ -25,13 +25,7 @@ SCHEMA_VERSION = 1
 
 
 def default_cache_path() -> Path:
-    """In the user cache dir, or `$PROMPTLS_STATE_DIR` when set (tests and sandboxes point it elsewhere)."""
-    override = os.environ.get("PROMPTLS_STATE_DIR")
-    if override:
-        return Path(override) / "responses.sqlite3"
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("promptls", appauthor=False)) / "responses.sqlite3"
+    return state_file("responses.sqlite3", "cache")
 
 
 def is_sampled(temperature: float | None) -> bool:

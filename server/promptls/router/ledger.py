@@ -8,7 +8,6 @@ Reservations older than an hour are ignored: they belong to a process that died 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -18,18 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..providers.base import Usage
+from .state_files import state_file
 
 STALE_RESERVATION_S = 3600.0
 
 
 def default_ledger_path() -> Path:
-    """In the user data dir, or `$PROMPTLS_STATE_DIR` when set (tests and sandboxes point it elsewhere)."""
-    override = os.environ.get("PROMPTLS_STATE_DIR")
-    if override:
-        return Path(override) / "ledger.sqlite3"
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("promptls", appauthor=False)) / "ledger.sqlite3"
+    return state_file("ledger.sqlite3", "data")
 
 
 def _periods(ts: float) -> tuple[str, str]:
