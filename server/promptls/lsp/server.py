@@ -94,6 +94,7 @@ class PromptServer(LanguageServer):
         self._tasks[uri] = asyncio.ensure_future(self._run(uri))
 
     async def _run(self, uri: str) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             self._dirty.discard(uri)
             try:
@@ -104,37 +105,41 @@ class PromptServer(LanguageServer):
             self.state.open_texts[self.path_of(uri)] = text
             kind = self.kind_of(uri)
             if kind == "dataset" and len(text) > DATASET_PREFIX_CHARS:
-                # A large dataset: findings for the lines the user sees (the last range inlay hints were asked
-                # for, or the top) come first; the full pass follows and replaces them.
-                limit = max(self.state.visible_end.get(uri, 0) + 200, DATASET_PREFIX_LINES)
-                await self._analyze_and_publish(uri, text, version, kind, limit)
-            current = await self._analyze_and_publish(uri, text, version, kind)
-            if current is None or (current and uri not in self._dirty):
+                await self._publish_dataset_prefix(uri, text, version)
+            try:
+                result = await loop.run_in_executor(
+                    None, features.analyze, self.state, uri, self.path_of(uri), text, version, self.encoding, kind)
+            except Exception:
+                log.exception("analysis failed for %s", uri)
+                return
+            current = self.workspace.text_documents.get(uri)
+            if current is None:
+                return
+            if current.version == version:
+                self.state.analyses[uri] = result
+                _freeze_once()
+                if not self.pull_diagnostics:
+                    self.publish(result)
+                self.send_status(result)
+            if uri not in self._dirty and (current.version == version):
                 return
 
-    async def _analyze_and_publish(self, uri: str, text: str, version: int | None, kind: str | None,
-                                   limit_lines: int | None = None) -> bool | None:
-        """Analyse off the event loop and publish if the document is still at `version`. True: published;
-        False: the document has moved on; None: it was closed, or the analysis failed."""
+    async def _publish_dataset_prefix(self, uri: str, text: str, version: int | None) -> None:
+        """A large dataset: findings for the lines the user sees (the last range inlay hints were asked for, or
+        the top) come first; the full pass follows and replaces them."""
+        limit = max(self.state.visible_end.get(uri, 0) + 200, DATASET_PREFIX_LINES)
+        loop = asyncio.get_running_loop()
         try:
-            result = await asyncio.get_running_loop().run_in_executor(
-                None, features.analyze, self.state, uri, self.path_of(uri), text, version, self.encoding, kind,
-                limit_lines)
+            first = await loop.run_in_executor(None, features.analyze, self.state, uri, self.path_of(uri), text,
+                                               version, self.encoding, "dataset", limit)
         except Exception:
-            log.exception("analysis failed for %s", uri)
-            return None
+            log.exception("dataset prefix analysis failed for %s", uri)
+            return
         current = self.workspace.text_documents.get(uri)
-        if current is None:
-            return None
-        if current.version != version:
-            return False
-        self.state.analyses[uri] = result
-        if not self.pull_diagnostics:
-            self.publish(result)
-        if limit_lines is None:
-            _freeze_once()
-            self.send_status(result)
-        return True
+        if current is not None and current.version == version:
+            self.state.analyses[uri] = first
+            if not self.pull_diagnostics:
+                self.publish(first)
 
     def publish(self, a: Analysis) -> None:
         diags = [to_diagnostic(a.index, f) for f in a.report.findings]
