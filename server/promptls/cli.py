@@ -63,6 +63,8 @@ def build_parser(with_router: bool = True) -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list the model catalog: context, max output, prices, deprecation")
     m.add_argument("query", nargs="?", default="")
     m.add_argument("--json", action="store_true")
+    m.add_argument("--retired", action="store_true",
+                   help="only models past a provider's shutdown date (as of `today` in config, else today)")
     m.set_defaults(func=_models)
 
     sc = sub.add_parser("schema", help="print the JSON Schema of the settings")
@@ -220,19 +222,25 @@ def _analyze_all(files: list[str], cfg, jobs: int) -> list:
 
 # -- models / schema / rules ------------------------------------------------------------------------------
 def _models(args: argparse.Namespace) -> int:
+    import datetime as _dt
+
     from promptls import config as cfgmod
     from promptls.catalog import format_models_table, load_catalog
 
     cfg, _errors, _ = cfgmod.load(Path.cwd())
     cat = load_catalog(cfg.models or None)
+    today = cfg.today or _dt.date.today()
     infos = cat.search(args.query)
+    if args.retired:
+        gone = {i.id for i in cat.retired(today)}
+        infos = [i for i in infos if i.id in gone]
     if args.json:
         import dataclasses
         import json
 
-        print(json.dumps([dataclasses.asdict(i) for i in infos], default=str, indent=1))
+        print(json.dumps([{**dataclasses.asdict(i), "status": i.status(today)} for i in infos], default=str, indent=1))
     else:
-        print(format_models_table(infos))
+        print(format_models_table(infos, today=today, catalog=cat))
     return 0 if infos else 1
 
 

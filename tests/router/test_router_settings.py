@@ -6,6 +6,7 @@ import jsonschema
 import pytest
 
 from promptls.router.settings import (
+    DEFAULT_DEADLINES,
     DEFAULT_EXCLUDES,
     ROUTER_SETTINGS_SCHEMA,
     parse_router_settings,
@@ -43,7 +44,7 @@ def test_example_parses_without_errors():
     assert s.chain("action") == ["claude", "fast", "local"]
     assert s.router.max_attempts == 4 and s.router.when_all_cooling == "fail"
     assert s.router.deadlines["completion"].first_token_s == 1.5
-    assert s.router.deadlines["run"].total_s == 600  # untouched default
+    assert s.router.deadlines["run"].total_s == DEFAULT_DEADLINES["run"].total_s  # untouched default
     assert s.cache.cache_sampled and s.cache.memory_entries == 64
     assert s.budget.daily_usd == 2.5 and s.budget.on_exceed == "downgrade"
     assert s.privacy.exclude[-1] == "*.internal.md"

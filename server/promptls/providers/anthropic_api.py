@@ -1,7 +1,9 @@
 """Anthropic Messages API over the official `anthropic` SDK: streaming, tool use, count_tokens, prompt caching.
 
 `cache_control` blocks pass through untouched (in `messages` content lists, or a native `system` block list in
-`params`). The terminal event is `message_stop`; usage is cumulative in `message_delta`.
+`params`). The terminal event is `message_stop`; usage is cumulative in `message_delta`. Without a
+`message_delta` usage the output count is unknown (message_start says 1): `Done(usage=None)`, and the router
+settles with counted tokens.
 """
 
 from __future__ import annotations
@@ -9,7 +11,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import ChatRequest, Done, Probe, StreamEvent, TextDelta, ToolCall, Usage, missing_terminal, with_sampling
+from .base import (
+    ChatRequest,
+    Done,
+    Opened,
+    Probe,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+    missing_terminal,
+    with_sampling,
+)
 from .classify import classify_exception
 from .errors import ProviderError
 from .sdk_client import SDKProvider, fit_kwargs
@@ -19,7 +32,10 @@ DEFAULT_MAX_TOKENS = 1024
 
 class AnthropicProvider(SDKProvider):
     kind = "anthropic"
+    signals_open = True
     default_key_env = "ANTHROPIC_API_KEY"
+    sdk_module = "anthropic"
+    sdk_requirement = "anthropic>=2.10.0"
 
     def _make_client(self, key: str | None) -> Any:
         import anthropic
@@ -56,11 +72,13 @@ class AnthropicProvider(SDKProvider):
                         yield ToolCall(block.id, block.name, json.dumps(block.input))
                 if msg.stop_reason is None:
                     raise missing_terminal(self.name, "stop_reason", after_first_token=False)
-                yield Done(_finish(msg.stop_reason), _usage(msg.usage), msg.model)
+                yield Done(_finish(msg.stop_reason), _usage(msg.usage) if msg.usage is not None else None, msg.model)
                 return
 
             stream = await client.messages.create(**kwargs, stream=True)
+            yield Opened()
             usage: dict[str, int] = {}
+            final_usage = False
             model = kwargs["model"]
             stop_reason: str | None = None
             stopped = False
@@ -89,14 +107,16 @@ class AnthropicProvider(SDKProvider):
                         _merge_usage(usage, event.message.usage)
                     elif etype == "message_delta":
                         stop_reason = event.delta.stop_reason or stop_reason
-                        _merge_usage(usage, event.usage)
+                        if getattr(event, "usage", None) is not None:
+                            final_usage = True
+                            _merge_usage(usage, event.usage)
                     elif etype == "message_stop":
                         stopped = True
             finally:
                 await stream.close()
             if not stopped:
                 raise missing_terminal(self.name, "message_stop", after_first_token=first)
-            yield Done(_finish(stop_reason or "end_turn"), _normalise(usage), model)
+            yield Done(_finish(stop_reason or "end_turn"), _normalise(usage) if final_usage else None, model)
         except ProviderError:
             raise
         except Exception as exc:

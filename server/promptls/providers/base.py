@@ -3,6 +3,9 @@
 A provider turns a `ChatRequest` into an async stream of `TextDelta` / `ToolCall` events closed by exactly one
 `Done`. It never retries (the router owns the one retry policy) and raises only `ProviderError`. A stream that
 ends without the backend's terminal event raises `ProviderError(TRUNCATED_STREAM)` instead of ending short.
+A provider whose SDK shows when the response headers arrived yields one `Opened` first (the router's connect
+deadline ends there; the router consumes it). `Done.usage` is None when the backend reported no usage: the
+router then settles the call with counted tokens, marked estimated.
 """
 
 from __future__ import annotations
@@ -58,15 +61,20 @@ class ToolCall:
 
 
 @dataclass(frozen=True, slots=True)
+class Opened:
+    """The backend answered (response headers received): from here on the first-token deadline applies."""
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
-    """The terminal event of every stream."""
+    """The terminal event of every stream. `usage` is None when the backend reported none."""
 
     finish_reason: str
-    usage: Usage
+    usage: Usage | None
     model: str = ""
 
 
-StreamEvent = TextDelta | ToolCall | Done
+StreamEvent = Opened | TextDelta | ToolCall | Done
 
 
 @dataclass(slots=True)
@@ -140,6 +148,8 @@ class Provider(ABC):
     needs_key: bool = True
     default_base_url: str | None = None
     default_key_env: str | None = None
+    #: True when `stream` yields `Opened` once the response headers are in (so a connect deadline can apply).
+    signals_open: bool = False
 
     def __init__(self, name: str, settings: ProviderSettings) -> None:
         self.name = name

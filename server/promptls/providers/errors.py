@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from ..secrets import redact_text
+
 
 class ErrorKind(Enum):
     """What went wrong. Each kind carries its default retry and failover advice."""
@@ -36,6 +38,8 @@ class ProviderError(Exception):
     `retry_after_s` is the server's own hint (Retry-After, retry-after-ms, RetryInfo, rate-limit reset headers)
     when it gave one. `retryable` / `failover` default to the kind's advice and can be overridden per instance
     (a refused connection is a CONNECTION error that is not worth retrying on the same host).
+    The message is redacted on construction: servers echo keys in error bodies (a 401 that quotes the key it
+    refused), and every message built from a provider body is made here.
     """
 
     def __init__(
@@ -50,6 +54,7 @@ class ProviderError(Exception):
         failover: bool | None = None,
         after_first_token: bool = False,
     ) -> None:
+        message = redact_text(message)
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -78,7 +83,7 @@ class NoProviderAvailable(RouterError):
 
     def __init__(self, purpose: str, attempts: list[str], *, retry_at: float | None = None) -> None:
         detail = "; ".join(attempts) if attempts else "the chain is empty"
-        super().__init__(f"no provider could serve '{purpose}': {detail}")
+        super().__init__(redact_text(f"no provider could serve '{purpose}': {detail}"))
         self.purpose = purpose
         self.attempts = attempts
         self.retry_at = retry_at

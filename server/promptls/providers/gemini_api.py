@@ -2,7 +2,9 @@
 
 The SDK's own retries stay off (no `retry_options`: a single attempt). The terminal marker is a candidate's
 `finishReason`; SAFETY-like finish reasons and a blocked prompt are content-filter errors, not answers.
-`RetryInfo` and per-day `QuotaFailure` details in error bodies are read by `classify`.
+`RetryInfo` and per-day `QuotaFailure` details in error bodies are read by `classify`. Gemini's stream has no
+end marker after the finishReason chunk (which carries the final usageMetadata); a finish without an output
+count is `Done(usage=None)`, settled by the router with counted tokens.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ _FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", 
 class GeminiProvider(SDKProvider):
     kind = "gemini"
     default_key_env = "GEMINI_API_KEY"
+    sdk_module = "google.genai"
+    sdk_requirement = "google-genai>=3.3.0"
 
     def api_key(self) -> str | None:
         import os
@@ -71,7 +75,7 @@ class GeminiProvider(SDKProvider):
                     model=model, contents=contents, config=config
                 )
             finish: str | None = None
-            usage = Usage()
+            usage: Usage | None = None
             version = model
             try:
                 async for chunk in _aiter(chunks):
@@ -84,7 +88,7 @@ class GeminiProvider(SDKProvider):
                             after_first_token=first,
                         )
                     if chunk.usage_metadata is not None:
-                        usage = _usage(chunk.usage_metadata)
+                        usage = _usage(chunk.usage_metadata, usage)
                     version = chunk.model_version or version
                     for cand in (chunk.candidates or [])[:1]:
                         for part in (cand.content.parts if cand.content and cand.content.parts else []):
@@ -146,7 +150,9 @@ def _finish(reason: str) -> str:
     return {"STOP": "stop", "MAX_TOKENS": "max_tokens"}.get(reason, reason.lower())
 
 
-def _usage(u: Any) -> Usage:
+def _usage(u: Any, previous: Usage | None) -> Usage | None:
+    if u.candidates_token_count is None and u.thoughts_token_count is None:
+        return previous  # a progress chunk with the prompt count only; the final chunk carries the output count
     return Usage(
         input_tokens=u.prompt_token_count or 0,
         output_tokens=(u.candidates_token_count or 0) + (u.thoughts_token_count or 0),

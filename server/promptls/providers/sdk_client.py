@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .base import Probe, Provider
+from .errors import ErrorKind, ProviderError
 
 log = logging.getLogger("promptls.providers")
 
@@ -20,8 +22,39 @@ def key_fingerprint(key: str | None) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
+_FOUND: set[str] = set()
+
+
+def sdk_installed(module: str) -> bool:
+    """Whether `module` can be imported, without importing it (positive answers are remembered)."""
+    if module in _FOUND:
+        return True
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing (google.genai without google)
+        found = False
+    if found:
+        _FOUND.add(module)
+    return found
+
+
+def install_hint(requirement: str) -> str:
+    return f"pip install '{requirement}' (or reinstall promptls: pip install 'promptls[providers]')"
+
+
 class SDKProvider(Provider):
     """A provider whose SDK client is built on first use and rebuilt when the key in the environment changes."""
+
+    #: The SDK's import name and its pip requirement (a regular dependency of promptls; checked in case
+    #: somebody removed it, so the error names the command that puts it back).
+    sdk_module: str = ""
+    sdk_requirement: str = ""
+
+    def unusable_reason(self) -> str | None:
+        if self.sdk_module and not sdk_installed(self.sdk_module):
+            package = self.sdk_requirement.split(">")[0]
+            return f"the {package} package is not installed: {install_hint(self.sdk_requirement)}"
+        return super().unusable_reason()
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
@@ -42,7 +75,13 @@ class SDKProvider(Provider):
         key = self.api_key()
         fp = key_fingerprint(key)
         if self._client is None or fp != self._client_fp:
-            self._client = self._make_client(key)
+            try:
+                self._client = self._make_client(key)
+            except ModuleNotFoundError as exc:
+                raise ProviderError(
+                    ErrorKind.BAD_REQUEST, f"could not start: {exc}; {install_hint(self.sdk_requirement)}",
+                    provider=self.name, failover=True,
+                ) from exc
             self._client_fp = fp
         return self._client
 

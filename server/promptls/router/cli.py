@@ -1,6 +1,9 @@
 """`promptls run`, `promptls doctor` and `promptls usage`: the router from the command line.
 
 `register(subparsers)` adds the three subcommands to the main parser; each sets `func(args) -> int`.
+Everything `run` and `doctor` print besides the answer's own tokens goes through `secrets.redact_text` (the
+`--json` documents whole). An answer cut short (an error after the first token, or the output limit) is marked:
+a `[truncated: <reason>]` line after the partial text on stdout and a note on stderr, `"truncated": true` in JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..secrets import redact_text
 from .settings import PURPOSES, RouterSettings, parse_router_settings
 
 
@@ -154,31 +158,55 @@ async def _run(args: argparse.Namespace, settings: RouterSettings, rendered: Any
             elif isinstance(ev, Outcome):
                 outcome = ev
     except (ProviderError, RouterError) as exc:
-        if text and not args.json:
-            sys.stdout.write("\n")
+        message = redact_text(str(exc))
+        # Some of the answer arrived before the failure: it must not pass for a whole one.
+        cut = None
+        if text or tools:
+            cut = f"{exc.kind.label}: {exc.message}" if isinstance(exc, ProviderError) else message
         if args.json:
-            print(json.dumps({"error": str(exc), "text": "".join(text)}))
+            print(redact_text(json.dumps({"error": message, "text": "".join(text), "tool_calls": tools,
+                                          "truncated": cut is not None, "truncated_reason": cut})))
         else:
-            print(f"promptls run: {exc}", file=sys.stderr)
+            if cut is not None:
+                _mark_truncated("".join(text), cut)
+            print(f"promptls run: {message}", file=sys.stderr)
         return 1
     finally:
         await router.aclose()
     assert outcome is not None
+    cut = _LIMIT_REACHED if outcome.finish_reason == "max_tokens" else None
     if args.json:
-        print(json.dumps({"text": "".join(text), "tool_calls": tools, **outcome.to_dict()}))
+        print(redact_text(json.dumps({"text": "".join(text), "tool_calls": tools, **outcome.to_dict(),
+                                      "truncated": cut is not None, "truncated_reason": cut})))
         return 0
-    if text and not "".join(text).endswith("\n"):
+    if cut is not None:
+        _mark_truncated("".join(text), cut)
+    elif text and not "".join(text).endswith("\n"):
         sys.stdout.write("\n")
-    print(_summary(outcome), file=sys.stderr)
+    print(redact_text(_summary(outcome)), file=sys.stderr)
     return 0
+
+
+_LIMIT_REACHED = "max_tokens: the output limit was reached"
+
+
+def _mark_truncated(text: str, reason: str) -> None:
+    """Close the partial answer with a line that says so (stdout), and say it on stderr too."""
+    if text and not text.endswith("\n"):
+        sys.stdout.write("\n")
+    line = redact_text(f"[truncated: {reason}]")
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    print(f"promptls run: the answer above is incomplete {line}", file=sys.stderr)
 
 
 def _summary(o: Any) -> str:
     u = o.usage
     cost = "unknown" if o.cost_usd is None else f"${o.cost_usd:.6f}"
     cached = f" ({u.cached_input_tokens} cached)" if u.cached_input_tokens else ""
+    est = " (counted: the provider reported no usage)" if o.usage_estimated else ""
     return (
-        f"-- {o.provider} ({o.kind}) {o.model} | tokens in {u.input_tokens}{cached} out {u.output_tokens} | "
+        f"-- {o.provider} ({o.kind}) {o.model} | tokens in {u.input_tokens}{cached} out {u.output_tokens}{est} | "
         f"cost {cost} | cache {'hit' if o.cached else 'miss'} | {o.latency_ms:.0f} ms"
         + (f" (first token {o.first_token_ms:.0f} ms)" if o.first_token_ms is not None and not o.cached else "")
     )
@@ -193,21 +221,30 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     report["config_messages"] = messages
     bad_chains = [p for p, names in report["chains"].items() if not names["usable"]]
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(redact_text(json.dumps(report, indent=2)))
     else:
-        print("config: " + ("ok" if not messages else f"{len(messages)} problem(s)"))
-        for m in messages:
-            print(f"  - {m}")
-        print("providers:")
+        lines = ["config: " + ("ok" if not messages else f"{len(messages)} problem(s)")]
+        lines += [f"  - {m}" for m in messages]
+        lines.append("providers:")
         for name, p in report["providers"].items():
             key = f"key {p['key_env']} {'set' if p['key_present'] else 'missing'}" if p["key_env"] else "no key needed"
             state = "ok" if p["ok"] else "unusable"
             latency = f" {p['latency_ms']:.0f} ms" if p["latency_ms"] is not None else ""
-            print(f"  {name:<12} {p['kind']:<9} {state:<8}{latency:>8}  {key}; {p['detail']}")
-        print("chains:")
+            lines.append(f"  {name:<12} {p['kind']:<9} {state:<8}{latency:>8}  {key}; {p['detail']}")
+        lines.append("chains:")
         for purpose, c in report["chains"].items():
             usable = ", ".join(c["usable"]) or "NONE"
-            print(f"  {purpose:<10} {' > '.join(c['chain']) or '(empty)'}  -> usable: {usable}")
+            lines.append(f"  {purpose:<10} {' > '.join(c['chain']) or '(empty)'}  -> usable: {usable}")
+        lines.append("deadlines (seconds; [router.deadlines.<purpose>]):")
+        for purpose, d in report["deadlines"].items():
+            lines.append(f"  {purpose:<10} connect {d['connect_s']:g}  first token {d['first_token_s']:g}  "
+                         f"idle {d['idle_s']:g}  total {d['total_s']:g}")
+        r = report["retries"]
+        lines.append(f"retries: up to {r['max_attempts']} attempts per provider, waits of at most "
+                     f"{r['max_retry_wait_s']:g}s, all within the purpose's total deadline; "
+                     f"SDK transport timeout per provider: "
+                     + ", ".join(f"{n} {p['timeout_s']:g}s" for n, p in report["providers"].items()))
+        print(redact_text("\n".join(lines)))
     if bad_chains:
         if not args.json:
             print(f"doctor: no usable provider for: {', '.join(bad_chains)}", file=sys.stderr)
@@ -234,6 +271,7 @@ async def _doctor(settings: RouterSettings) -> dict[str, Any]:
                 "ok": probe.ok,
                 "latency_ms": None if probe.latency_ms is None else round(probe.latency_ms, 1),
                 "detail": probe.detail,
+                "timeout_s": p.timeout_s(),
             }
     finally:
         await router.aclose()
@@ -241,7 +279,14 @@ async def _doctor(settings: RouterSettings) -> dict[str, Any]:
     for purpose in PURPOSES:
         chain = settings.chain(purpose)
         chains[purpose] = {"chain": chain, "usable": [n for n in chain if providers.get(n, {}).get("ok")]}
-    return {"providers": providers, "chains": chains}
+    deadlines = {
+        purpose: {"connect_s": d.connect_s, "first_token_s": d.first_token_s, "idle_s": d.idle_s, "total_s": d.total_s}
+        for purpose, d in settings.router.deadlines.items()
+    }
+    policy = settings.router
+    retries = {"max_attempts": policy.max_attempts, "max_retry_wait_s": policy.max_retry_wait_s,
+               "backoff_base_s": policy.backoff_base_s, "backoff_max_s": policy.backoff_max_s}
+    return {"providers": providers, "chains": chains, "deadlines": deadlines, "retries": retries}
 
 
 # -- usage --------------------------------------------------------------------------------------------------------
@@ -284,7 +329,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
     total = 0.0
     for r in rows:
         total += r["cost_usd"] or 0.0
-        cost = f"{r['cost_usd']:.4f}" + ("*" if r["unpriced_calls"] else "")
+        cost = f"{r['cost_usd']:.4f}" + ("*" if r["unpriced_calls"] else "") + ("~" if r["estimated_calls"] else "")
         print(f"{r['day']:<10}  {str(r['provider'])[:12]:<12} {str(r['model'])[:28]:<28} {r['calls']:>5} "
               f"{r['cache_hits']:>4} {r['errors']:>3} {r['input_tokens']:>9} {r['cached_input_tokens']:>8} "
               f"{r['output_tokens']:>8} {cost:>10}")
@@ -293,4 +338,6 @@ def cmd_usage(args: argparse.Namespace) -> int:
           f"{'':>4} {'':>3} {'':>9} {'':>8} {'':>8} {total:>10.4f}")
     if any(r["unpriced_calls"] for r in rows):
         print("* some calls used models without a known price; they count as $0")
+    if any(r["estimated_calls"] for r in rows):
+        print("~ some calls reported no usage (or were cut off); their tokens were counted by promptls")
     return 0

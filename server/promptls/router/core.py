@@ -29,7 +29,7 @@ from ..providers import create_provider
 from ..providers.base import ChatRequest, Done, Probe, Provider, TextDelta, ToolCall, Usage
 from ..providers.errors import BudgetExceeded, ErrorKind, NoProviderAvailable, PrivacyBlocked, ProviderError
 from ..providers.sdk_client import key_fingerprint
-from ..secrets import redact
+from ..secrets import install_log_redaction, redact_text
 from . import pricing
 from .breaker import Breakers
 from .cache import CachedAnswer, ResponseCache, cache_key, is_sampled
@@ -37,7 +37,7 @@ from .coalesce import Coalescer
 from .deadline import guarded
 from .ledger import Ledger, LedgerWriter, Refusal, Reservation
 from .policy import retry_delay
-from .pricing import FREE_KINDS, estimate_prompt_tokens, price_usd
+from .pricing import FREE_KINDS, count_usage, estimate_prompt_tokens, price_usd
 from .privacy import excluded, redact_messages
 from .settings import DEFAULT_DEADLINES, Deadlines, RouterSettings
 from .types import Completion, LazyCost, LLMRequest, Outcome, RouterEvent
@@ -92,6 +92,7 @@ class Router:
         self._pricing_warmup: asyncio.Future[None] | None = None
         self._closing: set[asyncio.Future[None]] = set()
         self._writer: LedgerWriter | None = None
+        install_log_redaction()
 
     # -- components, built on first use (keeps server start-up fast) ---------------------------------------------
     @property
@@ -189,10 +190,12 @@ class Router:
         out: dict[str, Probe] = {}
         for name in names or list(self.settings.providers):
             p = self.provider(name)
+            # A probe is one small request: the connect deadline of `run` bounds it (plus the SDK's own timeout).
+            limit = min(p.timeout_s(), self.settings.router.deadlines["run"].connect_s) + 1
             try:
-                out[name] = await asyncio.wait_for(p.probe(), timeout=p.timeout_s() + 1)
+                out[name] = await asyncio.wait_for(p.probe(), timeout=limit)
             except TimeoutError:
-                out[name] = Probe(False, None, "timed out")
+                out[name] = Probe(False, None, f"timed out after {limit:g}s")
         return out
 
     async def warm(self, purpose: str) -> None:
@@ -319,15 +322,17 @@ class Router:
                 return
         deadlines = ctx.deadlines
         if not preq.stream:  # the first event is the whole answer: only the total deadline applies
-            deadlines = Deadlines(ctx.deadlines.total_s, ctx.deadlines.total_s, ctx.deadlines.total_s)
+            t = ctx.deadlines.total_s
+            deadlines = Deadlines(t, t, t, t)
         for attempt in range(policy.max_attempts):
             ctx.attempts += 1
             done: Done | None = None
             kept: list[TextDelta | ToolCall] | None = [] if ckey is not None else None
+            produced: list[str] = []  # the answer so far, to count its tokens when the backend reports none
             try:
                 async for ev in guarded(
                     provider.stream(preq), deadlines, ctx.total_deadline, provider=name,
-                    first_token_seen=ctx.first_token_at is not None,
+                    first_token_seen=ctx.first_token_at is not None, await_open=provider.signals_open,
                 ):
                     if isinstance(ev, Done):
                         done = ev
@@ -336,6 +341,7 @@ class Router:
                         ctx.first_token_at = loop.time()
                     if kept is not None:
                         kept.append(ev)
+                    produced.append(ev.text if isinstance(ev, TextDelta) else f"{ev.name}{ev.arguments}")
                     yield ev
                 if done is None:  # a provider bug: every stream must end with Done or raise
                     raise ProviderError(ErrorKind.TRUNCATED_STREAM, "stream ended without Done", provider=name,
@@ -347,7 +353,14 @@ class Router:
                 mid_answer = ctx.first_token_at is not None or err.after_first_token
                 if mid_answer or not err.failover:
                     log.warning("%s failed%s: %s", name, " mid-answer" if mid_answer else "", err)
-                    self._settle(ctx, provider, preq, reservation, None, status=err.kind.label)
+                    spent = None
+                    if mid_answer and provider.kind not in FREE_KINDS:
+                        # The backend billed what it generated before the cut: settle counted tokens, so
+                        # that a run of cut streams cannot spend past the budget for free.
+                        usage = await self._count(provider, preq, produced)
+                        spent = Done(err.kind.label, usage, preq.model)
+                    self._settle(ctx, provider, preq, reservation, spent, status=err.kind.label,
+                                 estimated=spent is not None)
                     raise err from None
                 if err.retryable and attempt + 1 < policy.max_attempts:
                     delay = retry_delay(err, attempt, policy.backoff_base_s, policy.backoff_max_s, self._rng)
@@ -369,17 +382,22 @@ class Router:
                 raise
             self._breakers.success(bkey)
             model = done.model or preq.model
-            cost = self._settle(ctx, provider, preq, reservation, done, status="ok", model=model)
+            estimated = done.usage is None
+            if estimated:
+                log.info("%s reported no usage; settling with counted tokens", name)
+                done = Done(done.finish_reason, await self._count(provider, preq, produced), done.model)
+            cost = self._settle(ctx, provider, preq, reservation, done, status="ok", model=model,
+                                estimated=estimated)
             if kept is not None and (cache := self.cache) is not None:
-                cache.put(ckey or "", CachedAnswer(tuple(kept), done.finish_reason, done.usage, model, name,
-                                                   provider.kind))
+                cache.put(ckey or "", CachedAnswer(tuple(kept), done.finish_reason, done.usage or Usage(), model,
+                                                   name, provider.kind))
             now = loop.time()
             ctx.outcome = Outcome(
                 provider=name,
                 kind=provider.kind,
                 model=model,
                 finish_reason=done.finish_reason,
-                usage=done.usage,
+                usage=done.usage or Usage(),
                 cost=cost,
                 cached=False,
                 coalesced=False,
@@ -387,6 +405,7 @@ class Router:
                 latency_ms=(now - ctx.started) * 1000,
                 first_token_ms=None if ctx.first_token_at is None else (ctx.first_token_at - ctx.started) * 1000,
                 skipped=tuple(ctx.skipped),
+                usage_estimated=estimated,
             )
             yield ctx.outcome
             return
@@ -418,8 +437,13 @@ class Router:
         yield ctx.outcome
 
     # -- helpers --------------------------------------------------------------------------------------------------
+    async def _count(self, provider: Provider, preq: ChatRequest, produced: list[str]) -> Usage:
+        """Prompt and output tokens counted with the project's token counter (in a worker thread: the first
+        count of a process builds the encoding)."""
+        return await asyncio.to_thread(count_usage, provider.kind, preq.model, preq.messages, "".join(produced))
+
     def _skip(self, ctx: _Ctx, name: str, why: str, *, quiet: bool = False) -> None:
-        line = f"{name}: {redact(why)}"
+        line = f"{name}: {redact_text(why, self._known_keys())}"
         ctx.skipped.append(line)
         if not quiet:
             log.info("skipping %s", line)
@@ -435,10 +459,7 @@ class Router:
 
     def _scrub(self, err: ProviderError) -> ProviderError:
         """Servers sometimes echo (part of) the key in error messages; nothing key-shaped leaves the router."""
-        msg = err.message
-        for k in self._known_keys():
-            msg = msg.replace(k, "[REDACTED]")
-        msg = redact(msg)
+        msg = redact_text(err.message, self._known_keys())
         if msg != err.message:
             err.message = msg
             err.args = (msg,)
@@ -540,9 +561,11 @@ class Router:
         status: str,
         model: str | None = None,
         cache_hit: bool = False,
+        estimated: bool = False,
     ) -> LazyCost:
-        """Price the call and write it to the ledger (settling its reservation), off the event loop."""
-        usage = done.usage if done is not None and not cache_hit else Usage()
+        """Price the call and write it to the ledger (settling its reservation), off the event loop.
+        `estimated`: the usage was counted here, not reported by the backend."""
+        usage = (done.usage or Usage()) if done is not None and not cache_hit else Usage()
         model = model or preq.model
         if done is None or cache_hit:
             cost = LazyCost(value=0.0)
@@ -554,7 +577,7 @@ class Router:
             return cost
         record = {
             "purpose": ctx.request.purpose, "provider": provider.name, "kind": provider.kind, "model": model,
-            "usage": usage, "status": status, "cache_hit": cache_hit,
+            "usage": usage, "status": status, "cache_hit": cache_hit, "estimated": estimated,
             "latency_ms": (asyncio.get_running_loop().time() - ctx.started) * 1000,
         }
         if self._writer is None:

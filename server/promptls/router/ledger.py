@@ -1,6 +1,8 @@
 """The usage ledger (SQLite, WAL) and budget reservations.
 
-One row per routed call: day, provider, model, normalised tokens, cost, cache hit, status. Budgets reserve an
+One row per routed call: day, provider, model, normalised tokens, cost, cache hit, status, and whether the tokens
+were counted by promptls because the backend reported none (`estimated`; files made before that column get it
+added on open, existing rows 0). Budgets reserve an
 estimate before a call and settle the actual cost after it, inside `BEGIN IMMEDIATE` transactions, so that
 concurrent calls (in this process or another: the CLI and the server share the file) cannot overshoot.
 Reservations older than an hour are ignored: they belong to a process that died before settling.
@@ -77,6 +79,14 @@ class Ledger:
                 amount_usd REAL NOT NULL);
             """
         )
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a ledger file written by an older promptls up to this schema."""
+        with self._lock:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(calls)")}
+            if "estimated" not in columns:
+                self._db.execute("ALTER TABLE calls ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0")
 
     # -- budgets --------------------------------------------------------------------------------------------------
     def reserve(
@@ -141,13 +151,13 @@ class Ledger:
         cost = r.get("cost_usd")
         self._db.execute(
             "INSERT INTO calls(ts, day, month, purpose, provider, kind, model, input_tokens, output_tokens, "
-            "cached_input_tokens, cache_write_tokens, cost_usd, cost_known, cache_hit, status, latency_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "cached_input_tokens, cache_write_tokens, cost_usd, cost_known, cache_hit, status, latency_ms, "
+            "estimated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ts, day, month, r.get("purpose"), r.get("provider"), r.get("kind"), r.get("model"),
                 usage.input_tokens, usage.output_tokens, usage.cached_input_tokens, usage.cache_write_tokens,
                 float(cost or 0.0), 0 if cost is None else 1, 1 if r.get("cache_hit") else 0,
-                r.get("status", "ok"), r.get("latency_ms"),
+                r.get("status", "ok"), r.get("latency_ms"), 1 if r.get("estimated") else 0,
             ),
         )
 
@@ -174,12 +184,12 @@ class Ledger:
             rows = self._db.execute(
                 "SELECT day, provider, model, COUNT(*), SUM(cache_hit), SUM(status != 'ok'), SUM(input_tokens), "
                 "SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(output_tokens), SUM(cost_usd), "
-                "SUM(cost_known = 0) FROM calls WHERE day >= ? GROUP BY day, provider, model "
+                "SUM(cost_known = 0), SUM(estimated) FROM calls WHERE day >= ? GROUP BY day, provider, model "
                 "ORDER BY day, provider, model",
                 (since or "0000-00-00",),
             ).fetchall()
         keys = ("day", "provider", "model", "calls", "cache_hits", "errors", "input_tokens", "cached_input_tokens",
-                "cache_write_tokens", "output_tokens", "cost_usd", "unpriced_calls")
+                "cache_write_tokens", "output_tokens", "cost_usd", "unpriced_calls", "estimated_calls")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def close(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from ..providers.base import Usage
 
@@ -37,6 +39,30 @@ def estimate_prompt_tokens(text_chars: int, n_messages: int) -> int:
     """A deliberately high prompt-size estimate for budget reservations: 3 characters a token (real text runs
     nearer 4) plus the per-message framing chat APIs add. Settling replaces it with the real count."""
     return text_chars // 3 + 4 * n_messages + 8
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(b["text"] for b in content if isinstance(b, dict) and isinstance(b.get("text"), str))
+    return "" if content is None else json.dumps(content, default=str)
+
+
+def count_usage(kind: str, model: str, messages: list[dict[str, Any]], output: str) -> Usage:
+    """The usage of a call whose backend reported none: the prompt counted as a chat (framing included) and
+    the output text, both with the model's tokenizer from the catalog (exact for OpenAI models, the family's
+    documented estimate otherwise)."""
+    from ..catalog.tokenizer_map import tokenizer_for
+    from ..tokens import count_chat, counter_for_tokenizer
+
+    try:
+        counter = counter_for_tokenizer(tokenizer_for(model, kind))
+    except ValueError:
+        counter = counter_for_tokenizer("o200k_base")
+    pairs = [(str(m.get("role") or "user"), _text(m.get("content"))) for m in messages]
+    prompt = count_chat(pairs, counter).total if pairs else 0
+    return Usage(input_tokens=prompt, output_tokens=counter.count(output) if output else 0)
 
 
 _warm = False

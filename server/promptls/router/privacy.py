@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 from pathlib import PurePath
 from typing import Any
 
-from ..secrets import redact
+from ..secrets import redact_text
 
 
 def excluded(paths: Iterable[str], patterns: Sequence[str]) -> list[str]:
@@ -38,10 +38,7 @@ def redact_messages(messages: list[dict[str, Any]], extra: Sequence[str] = ()) -
 
 
 def _redact_text(text: str, extra: Sequence[str]) -> str:
-    for secret in extra:
-        if secret and secret in text:
-            text = text.replace(secret, "[REDACTED]")
-    return redact(text)
+    return redact_text(text, extra)
 
 
 def _redact_content(content: Any, extra: Sequence[str]) -> Any:

@@ -44,17 +44,29 @@ class ProviderSettings:
 
 @dataclass(slots=True)
 class Deadlines:
-    """Per purpose: time to first token, longest silence between chunks, whole call (seconds)."""
+    """Per purpose, in seconds. `connect_s`: until the backend answers (TCP connect and response headers);
+    `first_token_s`: from the request to the first token; `idle_s`: the longest silence between two chunks once
+    tokens flow; `total_s`: the whole call, every retry and failover included (one overall deadline: no retry
+    starts that could not finish in it).
+
+    Defaults are chosen for a person waiting at a terminal (`run`) or in an editor (`action`, `completion`): a
+    provider that never answers fails (and the router fails over) after `connect_s`, 10 s for `run`, instead
+    of after three SDK timeouts of 30 s; a stream that stalls mid-answer fails after `idle_s`, 15 s. A timeout
+    before the headers is not retried on the same provider (a host that did not answer in 10 s will not answer
+    in the next 10); the chain fails over at once. Gemini and Ollama's SDKs expose no moment between headers
+    and first chunk, so for them the first-token deadline covers the wait for headers too. Each provider's
+    `timeout_s` (30 s) stays as the SDK's own transport timeout, a backstop behind these deadlines."""
 
     first_token_s: float
     idle_s: float
     total_s: float
+    connect_s: float = 10.0
 
 
 DEFAULT_DEADLINES = {
-    "completion": Deadlines(first_token_s=4.0, idle_s=5.0, total_s=15.0),
-    "action": Deadlines(first_token_s=20.0, idle_s=30.0, total_s=180.0),
-    "run": Deadlines(first_token_s=60.0, idle_s=60.0, total_s=600.0),
+    "completion": Deadlines(first_token_s=4.0, idle_s=5.0, total_s=15.0, connect_s=3.0),
+    "action": Deadlines(first_token_s=30.0, idle_s=15.0, total_s=120.0, connect_s=10.0),
+    "run": Deadlines(first_token_s=30.0, idle_s=15.0, total_s=300.0, connect_s=10.0),
 }
 
 
@@ -72,7 +84,7 @@ class RouterPolicy:
     breaker_cooldown_s: float = 30.0
     deadlines: dict[str, Deadlines] = field(
         default_factory=lambda: {
-            k: Deadlines(v.first_token_s, v.idle_s, v.total_s) for k, v in DEFAULT_DEADLINES.items()
+            k: Deadlines(v.first_token_s, v.idle_s, v.total_s, v.connect_s) for k, v in DEFAULT_DEADLINES.items()
         }
     )
 
@@ -295,6 +307,9 @@ def parse_router_settings(cfg: Mapping[str, Any] | None) -> tuple[RouterSettings
     if unknown:
         errors.append(f"'budget.downgrade' names unknown provider(s) {', '.join(unknown)}")
         out.budget.downgrade = [c for c in out.budget.downgrade if c in out.providers]
+    from ..secrets import register_key_envs
+
+    register_key_envs(ps.api_key_env for ps in out.providers.values())
     return out, errors
 
 
@@ -306,9 +321,10 @@ _DEADLINES = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
+        "connect_s": {**_NUMBER, "description": "Seconds to wait for the backend to answer (connect, headers)."},
         "first_token_s": {**_NUMBER, "description": "Seconds to wait for the first token."},
         "idle_s": {**_NUMBER, "description": "Longest silence between two chunks, in seconds."},
-        "total_s": {**_NUMBER, "description": "Whole call, in seconds."},
+        "total_s": {**_NUMBER, "description": "Whole call, every retry and failover included, in seconds."},
     },
 }
 

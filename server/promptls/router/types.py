@@ -72,6 +72,8 @@ class Outcome:
     latency_ms: float
     first_token_ms: float | None
     skipped: tuple[str, ...] = ()
+    #: The backend reported no usage; `usage` was counted with the project's token counter.
+    usage_estimated: bool = False
 
     @property
     def cost_usd(self) -> float | None:
@@ -85,6 +87,7 @@ class Outcome:
             "model": self.model,
             "finish_reason": self.finish_reason,
             "usage": self.usage.to_dict(),
+            "usage_estimated": self.usage_estimated,
             "cost_usd": self.cost_usd,
             "cached": self.cached,
             "coalesced": self.coalesced,
