@@ -188,11 +188,14 @@ def test_status_with_fixed_today() -> None:
 
 
 def test_bundled_status_follows_dates() -> None:
-    info = load_catalog().get("gpt-4o")
-    assert info is not None and info.deprecation_date is not None
+    info = load_catalog().get("gpt-4")  # dated by OpenAI's own page (data/model_lifecycle.json)
+    assert info is not None and info.deprecation_date is not None and info.date_source == "provider"
     day_before = date.fromordinal(info.deprecation_date.toordinal() - 1)
     assert info.status(day_before) == "deprecated"
     assert info.status(info.deprecation_date) == "retired"
+    only_litellm = load_catalog().get("gpt-4o")
+    assert only_litellm is not None and only_litellm.deprecation_date and only_litellm.date_source == "litellm"
+    assert only_litellm.status(date(2099, 1, 1)) == "deprecated"  # never "retired" on LiteLLM's word alone
 
 
 # -- bundled catalog -------------------------------------------------------------------------------
@@ -457,7 +460,10 @@ def test_build_script_filters_and_records_source(tmp_path: Path) -> None:
     src = tmp_path / "prices.json"
     src.write_text(json.dumps(source))
     out = tmp_path / "catalog.json"
-    assert _build_script().main([str(src), "--source-version", "9.9.9", "--out", str(out)]) == 0
+    lifecycle = tmp_path / "lifecycle.json"
+    lifecycle.write_text(json.dumps({"meta": {"version": 1}, "models": []}))
+    argv = [str(src), "--source-version", "9.9.9", "--out", str(out), "--lifecycle", str(lifecycle)]
+    assert _build_script().main(argv) == 0
     document = json.loads(out.read_text())
     assert document["meta"]["source_sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
     assert document["meta"]["source_version"] == "9.9.9"

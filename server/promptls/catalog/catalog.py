@@ -7,6 +7,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from promptls.catalog.data_file import CatalogData, CatalogSource
@@ -324,6 +325,32 @@ class Catalog:
             if self.resolve(spelled).canonical == info.id:
                 return spelled
         return None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def live_successor(self, info: ModelInfo, today: date, max_hops: int = 8) -> tuple[str | None, list[str]]:
+        """Where to go from ``info``: follow its successors past those that are retired themselves.
+
+        Returns (the first successor that still serves requests, or the last one named when every link is
+        retired or unknown to the catalog; the retired successors passed on the way).
+        """
+        passed: list[str] = []
+        seen = {info.id}
+        current = info.successor
+        while current and len(passed) < max_hops:
+            nxt = self.resolve(current).info
+            if nxt is None or nxt.id in seen or nxt.status(today) != "retired" or not nxt.successor:
+                return current, passed
+            passed.append(current)
+            seen.add(nxt.id)
+            current = nxt.successor
+        return current, passed
+
+    def retired(self, today: date) -> list[ModelInfo]:
+        """Models whose provider-given (or configured) shutdown date has passed, newest shutdown first."""
+        gone = [info for info in self.all() if info.status(today) == "retired"]
+        gone.sort(key=lambda i: (-(i.deprecation_date or date.min).toordinal(), i.id))
+        return gone
 
     # -- prices --------------------------------------------------------------------------------------
 

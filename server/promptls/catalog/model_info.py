@@ -42,11 +42,21 @@ class ModelInfo:
     mode: str = "chat"
     tiers: tuple[PriceTier, ...] = ()
     source: str = "catalog"
+    deprecated_on: date | None = None  # when the provider announced the deprecation, if known
+    # Where ``deprecation_date`` comes from: "litellm" when only LiteLLM gives it (never enough to call a model
+    # retired: its dates are not always the provider's); "provider" or None (a provider page, the user's config).
+    date_source: str | None = None
+    lifecycle_url: str | None = None  # the provider page the lifecycle facts were read from
+
+    @property
+    def date_confirmed(self) -> bool:
+        """Whether the shutdown date comes from the provider (or the user's config), not only from LiteLLM."""
+        return self.date_source != "litellm"
 
     def status(self, today: date) -> ModelStatus:
-        """``retired`` once the deprecation (shutdown) date is reached; ``deprecated`` while a date lies
-        ahead or a successor is named; otherwise ``active``."""
-        if self.deprecation_date is not None and today >= self.deprecation_date:
+        """``retired`` once a provider-given (or configured) shutdown date is reached; ``deprecated`` while a date
+        lies ahead, when only LiteLLM gives the date, or when a successor is named; otherwise ``active``."""
+        if self.deprecation_date is not None and today >= self.deprecation_date and self.date_confirmed:
             return "retired"
         if self.deprecation_date is not None or self.successor:
             return "deprecated"

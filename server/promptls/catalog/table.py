@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from promptls.catalog.model_info import ModelInfo
+
+if TYPE_CHECKING:
+    from promptls.catalog.catalog import Catalog
 
 HEADERS = ("MODEL", "PROVIDER", "CONTEXT", "MAX OUT", "IN $/M", "OUT $/M", "CACHED $/M", "TOKENIZER", "STATUS")
 NUMERIC = frozenset({2, 3, 4, 5, 6})
@@ -21,20 +25,24 @@ def _price(value: float | None) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
 
 
-def _status(info: ModelInfo, today: date) -> str:
+def _status(info: ModelInfo, today: date, catalog: Catalog | None) -> str:
     status = info.status(today)
     if status == "active":
         return status
     parts = [status]
     if info.deprecation_date is not None:
         parts.append(info.deprecation_date.isoformat())
-    if info.successor:
-        parts.append(f"-> {info.successor}")
+        if not info.date_confirmed:
+            parts.append("(per LiteLLM)")
+    successor = catalog.live_successor(info, today)[0] if catalog is not None else info.successor
+    if successor:
+        parts.append(f"-> {successor}")
     return " ".join(parts)
 
 
-def format_models_table(infos: Sequence[ModelInfo], today: date | None = None) -> str:
-    """Aligned columns, one model per line; numbers right-aligned; ``-`` where unknown."""
+def format_models_table(infos: Sequence[ModelInfo], today: date | None = None, catalog: Catalog | None = None) -> str:
+    """Aligned columns, one model per line; numbers right-aligned; ``-`` where unknown. With ``catalog`` the
+    successor shown is the first one still serving (retired successors are followed)."""
     today = today or date.today()
     rows = [
         (
@@ -46,7 +54,7 @@ def format_models_table(infos: Sequence[ModelInfo], today: date | None = None) -
             _price(info.output_per_mtok),
             _price(info.cached_input_per_mtok),
             info.tokenizer,
-            _status(info, today),
+            _status(info, today, catalog),
         )
         for info in infos
     ]

@@ -1,4 +1,7 @@
-"""MD rules: unknown models (with "did you mean"), deprecated models (with successor) and retired models."""
+"""MD rules: unknown models (with "did you mean"), deprecated models (with successor) and retired models.
+
+Only a shutdown date from a provider's page (or the user's config) makes a model retired (MD003, an error); a date
+that only LiteLLM gives is a warning that says so (MD002). Successors are followed past retired ones."""
 
 from __future__ import annotations
 
@@ -47,19 +50,30 @@ def model_findings(written: str, span: Span | None, provider: str | None, ctx: C
         yield ctx.finding("MD001", f"Unknown model `{written}`{hint}", span, fixes=fixes, model=written)
         return
     info = res.info
-    status = info.status(ctx.config.today or ctx.today)
+    today = ctx.config.today or ctx.today
+    status = info.status(today)
     if status == "active" or span is None:
         return
     fixes = ()
     succ = ""
-    if info.successor:
-        new = replacement_text(written, info.successor)
-        if target is not None:
+    successor, passed = ctx.catalog.live_successor(info, today)
+    last = ctx.catalog.resolve(successor).info if successor else None
+    if successor and last is not None and last.status(today) == "retired":
+        # A dead end: the provider named a successor that is itself gone and names none. Say so; offer no fix.
+        when = f" on {last.deprecation_date.isoformat()}" if last.deprecation_date else ""
+        succ = f"; its successor `{replacement_text(written, successor)}` was retired too{when}, with none named"
+    elif successor:
+        new = replacement_text(written, successor)
+        if target is not None and last is not None:  # no fix that would only trade this finding for MD001
             fixes = (Fix(f"Replace with successor `{new}`", (TextEdit(target, new),), preferred=True),)
-        succ = f"; successor: `{new}`"
-    when = f" on {info.deprecation_date.isoformat()}" if info.deprecation_date else ""
+        via = f" (via {', '.join(f'`{p}`' for p in passed)}, retired too)" if passed else ""
+        succ = f"; use `{new}`{via}" if status == "retired" else f"; successor: `{new}`{via}"
+    day = info.deprecation_date.isoformat() if info.deprecation_date else None
     if status == "retired":
-        yield ctx.finding("MD003", f"Model `{written}` was retired{when}{succ}.", span, fixes=fixes, model=written)
+        yield ctx.finding("MD003", f"Model `{written}` was retired on {day}{succ}.", span, fixes=fixes, model=written)
+    elif day and not info.date_confirmed:
+        yield ctx.finding("MD002", f"Model `{written}` is deprecated per LiteLLM, which dates its shutdown {day} "
+                          f"(not confirmed by the provider's page){succ}.", span, fixes=fixes, model=written)
     else:
-        yield ctx.finding("MD002", f"Model `{written}` is deprecated and shuts down{when}{succ}.", span,
-                          fixes=fixes, model=written)
+        when = f" and shuts down on {day}" if day else ""
+        yield ctx.finding("MD002", f"Model `{written}` is deprecated{when}{succ}.", span, fixes=fixes, model=written)
