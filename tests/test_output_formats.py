@@ -226,9 +226,9 @@ def test_text_lines_are_one_based_code_points(reports, root):
     assert lines[2] == "prompts/greet.prompt:4:19: TP002 block opened here is never closed"
     # the message's line break stays on one line, escaped
     assert lines[3] == "prompts/greet.prompt:6:8: TK007 cache miss: 100% of calls,\\nsee docs"
-    assert lines[4].startswith("prompts/greet.prompt: 120 input tokens + 512 reserved output")
-    assert "o200k_base (exact)" in lines[4] and "$0.00250 per call" in lines[4]
-    assert lines[5].startswith("other.prompt: ~10 input tokens") and "estimate" in lines[5]
+    assert lines[4].startswith("prompts/greet.prompt: 632 tokens (120 input + 512 output) · $0.0025/call")
+    assert "o200k_base (exact)" in lines[4]
+    assert lines[5].startswith("other.prompt: ~110 tokens (10 input + 100 output)") and "estimate" in lines[5]
     assert lines[6] == "bin/blob.prompt:1:1: IO001 binary file"
     assert lines[7] == "bin/blob.prompt: skipped (binary file)"
     assert lines[8].startswith("Found 1 error, 2 warnings, 1 info, 1 hint in 3 files (1 skipped)")
@@ -267,9 +267,9 @@ def test_text_colour(reports, root, monkeypatch):
     ("usd", "shown"),
     [
         (0.0, "$0"),
-        (0.0025, "$0.00250"),
-        (0.04, "$0.0400"),
-        (0.123456, "$0.123"),
+        (0.0025, "$0.0025"),
+        (0.04, "$0.040"),
+        (0.123456, "$0.12"),
         (12.5, "$12.50"),
         (1234.5, "$1,234.50"),
     ],

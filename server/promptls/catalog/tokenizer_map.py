@@ -1,4 +1,9 @@
-"""Which tokenizer a model uses: a bundled tiktoken encoding when known, else an ``estimate:<family>``."""
+"""Which tokenizer a model uses: a bundled tiktoken encoding when known, else an ``estimate:<family>``.
+
+A label never lies: only a model whose own tokenizer promptls runs is counted "exact" (OpenAI names tiktoken maps to
+a bundled encoding). Everything else is ``estimate:<family>``, from the name, else from the provider, else
+``estimate:unknown`` — never another vendor's encoding labelled exact.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,24 @@ _FAMILY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("qwen", re.compile(r"qwen|qwq")),
 )
 _OPENAI_PROVIDERS = frozenset({"openai", "azure", "chatgpt"})
+# Providers (catalog providers, Genkit/Prompty/LiteLLM prefixes) that serve one family only: an id of theirs
+# that names no family is still counted with that family's estimate.
+_PROVIDER_FAMILY = {
+    "anthropic": "claude",
+    "claude": "claude",
+    "gemini": "gemini",
+    "googleai": "gemini",
+    "google": "gemini",
+    "google_genai": "gemini",
+    "google-genai": "gemini",
+    "mistral": "mistral",
+    "codestral": "mistral",
+    "mistralai": "mistral",
+    "meta_llama": "llama",
+    "meta": "llama",
+    "dashscope": "qwen",
+    "qwen": "qwen",
+}
 # Only names that could be in tiktoken's OpenAI table are looked up there (keeps catalog loading fast).
 _OPENAI_NAME = re.compile(r"^(?:ft:|gpt|chatgpt|o\d|davinci|babbage|text-)")
 
@@ -54,6 +77,19 @@ def tokenizer_for(model_id: str, provider: str) -> str:
     for family, pattern in _FAMILY_PATTERNS:
         if pattern.search(tail):
             return f"estimate:{family}"
+    provider = provider.lower()
+    if provider in _PROVIDER_FAMILY:
+        return f"estimate:{_PROVIDER_FAMILY[provider]}"
     if provider in _OPENAI_PROVIDERS:
         return "estimate:openai"
     return "estimate:unknown"
+
+
+def tokenizer_for_reference(ref: str | None, provider: str | None = None, default: str = "o200k_base") -> str:
+    """The tokenizer for a model reference the catalog does not know (``anthropic/claude-next``, a typo, a
+    Prompty ``{provider: mistral, id: ...}``): the provider comes from ``provider`` or the reference's prefix.
+    ``default`` only when there is no reference at all (a prompt that names no model)."""
+    if not ref or not ref.strip():
+        return default
+    hint = provider or (ref.split("/", 1)[0] if "/" in ref else "")
+    return tokenizer_for(ref.strip(), hint)

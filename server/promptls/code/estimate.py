@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptls.catalog.tokenizer_map import tokenizer_for_reference
 from promptls.code.model import CallSite
 from promptls.code.requests import PromptPart, Request, request_of
 from promptls.tokens.counter import DEFAULT_TOKENIZER
@@ -39,7 +40,8 @@ def estimate(site: CallSite, catalog, *, request: Request | None = None) -> Call
     req = request or request_of(site)
     model = req.model.value if req.model is not None and isinstance(req.model.value, str) else None
     info = catalog.resolve(model, SDK_PROVIDER.get(site.sdk)).info if model else None
-    tokenizer = info.tokenizer if info is not None else DEFAULT_TOKENIZER
+    tokenizer = info.tokenizer if info is not None else tokenizer_for_reference(
+        model, SDK_PROVIDER.get(site.sdk), DEFAULT_TOKENIZER)
     counter = counter_for_tokenizer(tokenizer)
     pairs = [(p.role if p.role in ("system", "user", "assistant", "developer", "tool") else "user", p.text)
              for p in req.prompts]

@@ -6,11 +6,11 @@ summary line. Colour is used only when asked or when stdout is a terminal and `N
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 
 from promptls.analysis.findings import FileReport, Severity, TokenReport
+from promptls.figures import format_cost, of_report
 from promptls.output.located import LocatedFile, locate
 from promptls.output.summary import Summary, summarize
 
@@ -39,16 +39,6 @@ def clean(s: str) -> str:
     return s.translate(_CONTROL)
 
 
-def format_cost(usd: float) -> str:
-    """Dollars with two decimals from $1 up, else three significant digits: $0.00123, $0.0400, $12.50."""
-    if usd == 0:
-        return "$0"
-    if usd >= 1:
-        return f"${usd:,.2f}"
-    decimals = 2 - math.floor(math.log10(usd))
-    return f"${usd:.{decimals}f}"
-
-
 def _plural(n: int, word: str) -> str:
     if word == "info":
         return f"{n} info"
@@ -63,14 +53,15 @@ class _Style:
         return f"\x1b[{sgr}m{text}{_RESET}" if self.color else text
 
 
-def _token_line(tokens: TokenReport, model: str | None) -> str:
-    approx = "" if tokens.exact else "~"
-    parts = [f"{approx}{tokens.input:,} input tokens + {tokens.output_reserved:,} reserved output"]
+def token_line(tokens: TokenReport, model: str | None) -> str:
+    """A prompt's figures: `~285 tokens (29 input + 256 output) · $0.000068/call · model · tokenizer (estimate)`,
+    then what the count assumed (defaults or samples for inputs)."""
+    parts = [of_report(tokens).long]
     if model:
         parts.append(model)
     parts.append(f"{tokens.tokenizer} ({'exact' if tokens.exact else 'estimate'})")
-    if tokens.cost_usd is not None:
-        parts.append(f"{format_cost(tokens.cost_usd)} per call")
+    if tokens.rendered_with:
+        parts.append(tokens.rendered_with)
     return " · ".join(parts)
 
 
@@ -86,7 +77,7 @@ def _file_lines(lf: LocatedFile, style: _Style) -> list[str]:
     if r.skipped is not None:
         lines.append(style(f"{path}: skipped ({clean(r.skipped)})", _DIM))
     elif r.tokens is not None:
-        lines.append(style(f"{path}: {clean(_token_line(r.tokens, r.model))}", _DIM))
+        lines.append(style(f"{path}: {clean(token_line(r.tokens, r.model))}", _DIM))
     elif r.kind == "dataset" and r.dataset is not None:
         lines.append(style(f"{path}: {clean(dataset_line(r.dataset))}", _DIM))
     elif r.kind == "code" and r.calls:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from promptls.analysis.context import Context
 from promptls.analysis.findings import Finding, MessageTokens, TokenReport
 from promptls.catalog.model_info import DEFAULT_PROMPT_CACHE_MIN_TOKENS
+from promptls.catalog.tokenizer_map import tokenizer_for_reference
 from promptls.documents.model import PromptDocument
 from promptls.documents.render import render_messages, values_for
 from promptls.positions import Span
@@ -27,7 +28,8 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
     info = None
     if doc.model is not None:
         info = ctx.catalog.resolve(doc.model.ref, doc.model.provider).info
-    tokenizer = info.tokenizer if info is not None else DEFAULT_TOKENIZER
+    tokenizer = info.tokenizer if info is not None else tokenizer_for_reference(
+        doc.model.ref if doc.model else None, doc.model.provider if doc.model else None, DEFAULT_TOKENIZER)
     counter = counter_for_tokenizer(tokenizer)
     data, filled, missing = values_for(doc)
     error = None

@@ -1,0 +1,95 @@
+"""How money and token counts are written, everywhere: code lens, hover, inlay hint, the `promptls/status`
+notification (which the VS Code and Neovim clients display as sent), finding messages and `check`.
+
+One call's tokens are its input plus the output it reserves (`max_tokens` / `maxOutputTokens`): that sum is what
+counts against the context window and what the cost is computed from, so it is the one token figure of a call.
+It is written `~285 tokens (29 input + 256 output)`; with no output limit, `29 tokens (input only)`.
+
+Money follows these rules (`format_cost`):
+- zero is `$0`; a non-zero amount is never written as zero;
+- from $1 (after rounding): two decimals with thousands separators, `$12.50`, `$1,234.00`;
+- below $1: two significant digits, never fewer than two decimals: `$0.50`, `$0.068`, `$0.0012`, `$0.000068`,
+  `$0.0000030`; a trailing zero is kept, it is a significant digit;
+- below $0.00000001 (a millionth of a cent): `<$0.00000001`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+TINY_USD = 1e-8
+
+
+def format_cost(usd: float) -> str:
+    """US dollars for people; see the module docstring for the rules."""
+    if usd < 0:
+        return "-" + format_cost(-usd)
+    if usd == 0:
+        return "$0"
+    if usd < TINY_USD:
+        return "<$0.00000001"
+    rounded = float(f"{usd:.1e}")  # two significant digits, so that 0.0099996 is written as 0.010
+    if rounded >= 1 or usd >= 0.995:
+        return f"${usd:,.2f}"
+    decimals = max(2, 1 - math.floor(math.log10(rounded)))
+    return f"${rounded:.{decimals}f}"
+
+
+def format_count(n: int, exact: bool = True, *, lower_bound: bool = False) -> str:
+    """A token count: `1,234`, `~1,234` when estimated, `1,234+` when only a lower bound is known."""
+    return f"{'' if exact else '~'}{n:,}{'+' if lower_bound else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class CallFigures:
+    """The figures of one LLM call, and their one written form."""
+
+    input: int
+    output: int  # the reserved output (the call's max output), 0 when none is set
+    exact: bool = True
+    cost_usd: float | None = None
+    lower_bound: bool = False  # only part of the input is known (a prompt computed at run time)
+
+    @property
+    def tokens(self) -> int:
+        """The call's tokens: input plus reserved output."""
+        return self.input + self.output
+
+    @property
+    def tokens_text(self) -> str:
+        """`~285 tokens`."""
+        return f"{format_count(self.tokens, self.exact, lower_bound=self.lower_bound)} tokens"
+
+    @property
+    def split_text(self) -> str:
+        """`29 input + 256 output`, or `input only` when no output limit is set."""
+        if not self.output:
+            return "input only"
+        return f"{self.input:,}{'+' if self.lower_bound else ''} input + {self.output:,} output"
+
+    @property
+    def cost_text(self) -> str | None:
+        """`$0.000068/call`, or None when the model has no known price."""
+        return None if self.cost_usd is None else f"{format_cost(self.cost_usd)}/call"
+
+    @property
+    def short(self) -> str:
+        """`~285 tokens · $0.000068/call`: status bars and statuslines."""
+        return " · ".join(p for p in (self.tokens_text, self.cost_text) if p)
+
+    @property
+    def long(self) -> str:
+        """`~285 tokens (29 input + 256 output) · $0.000068/call`: lenses, hovers and `check`."""
+        head = f"{self.tokens_text} ({self.split_text})"
+        return " · ".join(p for p in (head, self.cost_text) if p)
+
+
+def of_report(report) -> CallFigures:
+    """The figures of a prompt's `TokenReport`."""
+    return CallFigures(report.input, report.output_reserved, report.exact, report.cost_usd)
+
+
+def of_estimate(est) -> CallFigures:
+    """The figures of a code call site's `CallEstimate`."""
+    return CallFigures(est.input_tokens, est.output_tokens, est.exact, est.cost_usd, lower_bound=not est.complete)
