@@ -75,9 +75,11 @@ def build_parser(with_router: bool = True) -> argparse.ArgumentParser:
     r.set_defaults(func=_rules)
 
     if with_router:
+        from promptls.eval_cli import register as register_eval
         from promptls.router.cli import register
 
         register(sub)
+        register_eval(sub)
     return p
 
 

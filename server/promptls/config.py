@@ -60,6 +60,7 @@ class Config:
     template_overrides: tuple[TemplateOverride, ...] = ()
     per_call_budget_usd: float | None = None
     budget_severity: Severity = Severity.WARNING
+    calls_per_month: int | None = None  # projected calls, for monthly cost (`[cost] calls-per-month`)
     today: _dt.date | None = None  # pin "today" for deprecation checks (reproducible CI)
     max_file_bytes: int = 10_000_000
     code_languages: tuple[str, ...] = CODE_LANGUAGES  # SDK call-site analysis; () turns it off
@@ -140,6 +141,7 @@ _KNOWN_TOP = {
     "cost", "today", "max-file-bytes", "max_file_bytes", "code", "datasets",
     # owned by router/settings.py
     "providers", "router", "cache", "budget", "privacy", "assist",
+    "eval",  # owned by eval/settings.py
 }
 
 
@@ -229,8 +231,15 @@ def from_dict(data: dict[str, Any], base: Config | None = None) -> tuple[Config,
                     changes["budget_severity"] = Severity.parse(str(s))
                 except ValueError as e:
                     errs.add("cost.budget-severity", str(e))
+            cpm = cost.get("calls-per-month", cost.get("calls_per_month"))
+            if cpm is not None:
+                if isinstance(cpm, int) and not isinstance(cpm, bool) and cpm >= 0:
+                    changes["calls_per_month"] = cpm
+                else:
+                    errs.add("cost.calls-per-month", f"expected a whole number >= 0, got {_show(cpm)}")
             for k in cost:
-                if k not in {"per-call-budget-usd", "per_call_budget_usd", "budget-severity", "budget_severity"}:
+                if k not in {"per-call-budget-usd", "per_call_budget_usd", "budget-severity", "budget_severity",
+                             "calls-per-month", "calls_per_month"}:
                     errs.add(f"cost.{k}", "unknown setting")
     if "today" in data:
         t = data["today"]
@@ -400,6 +409,10 @@ def _router_errors(raw: dict[str, Any]) -> list[str]:
         from promptls.assist.settings import parse_assist_settings
 
         errors.extend(parse_assist_settings(raw)[1])
+    if "eval" in raw:
+        from promptls.eval.settings import parse_eval_settings
+
+        errors.extend(parse_eval_settings(raw)[1])
     return errors
 
 
@@ -464,7 +477,9 @@ def json_schema() -> dict[str, Any]:
                           "overrides": {"type": "array", "items": {"type": "object"}}}},
         "cost": {"type": "object", "default": {}, "description": "Per-call cost budget.",
                  "properties": {"per-call-budget-usd": {"type": ["number", "null"]},
-                                "budget-severity": sev}},
+                                "budget-severity": sev,
+                                "calls-per-month": {"type": ["integer", "null"], "minimum": 0,
+                                                    "description": "Projected calls per month (monthly cost)."}}},
         "today": {"type": ["string", "null"], "default": None,
                   "description": "Pin today's date (YYYY-MM-DD) for deprecation checks."},
         "max-file-bytes": {"type": "integer", "default": 10_000_000,
@@ -496,5 +511,8 @@ def json_schema() -> dict[str, Any]:
         props.update(ROUTER_SETTINGS_SCHEMA.get("properties", ROUTER_SETTINGS_SCHEMA))
     except ImportError:
         pass
+    from promptls.eval.settings import EVAL_SETTINGS_SCHEMA
+
+    props["eval"] = EVAL_SETTINGS_SCHEMA
     return {"$schema": "http://json-schema.org/draft-07/schema#", "title": "promptls settings",
             "type": "object", "properties": props, "additionalProperties": False}

@@ -91,14 +91,18 @@ _RULES = [
     Rule("RF003", "file-ref-missing", E, "`${file:...}` names a file that does not exist.",
          "The runtime fails to load the prompt."),
     # -- tokens and cost ---------------------------------------------------------------------------
-    Rule("TK001", "token-count", I, "Tokens of one call: input, reserved output, and the tokenizer used.",
-         "Knowing the size of a prompt while writing it is the first defence against cost and overflow."),
+    Rule("TK001", "token-count", I, "Retired: a call's tokens are shown as figures (lens, hint, hover, report).",
+         "Knowing the size of a prompt while writing it is the first defence against cost and overflow, but a "
+         "size is a metric, not a problem: it is no longer reported as a finding. The code stays reserved so that "
+         "configurations naming it remain valid."),
     Rule("TK002", "context-overflow", E, "Input plus reserved output exceeds the model's context window.",
          "The provider rejects the request (or truncates it) on every call."),
     Rule("TK003", "max-output-above-limit", E, "The requested max output is above the model's limit.",
          "Providers reject `max_tokens` above the model's maximum with a 400 error."),
-    Rule("TK004", "cost-per-call", I, "Estimated cost of one call at list prices.",
-         "A prompt's cost is a design decision; seeing it per call makes it one."),
+    Rule("TK004", "cost-per-call", I, "Retired: a call's cost is shown as a figure (lens, hover, status, report).",
+         "A prompt's cost is a design decision; seeing it per call makes it one. It is a metric, not a problem, "
+         "so it is no longer reported as a finding (TK005 reports a cost above the budget). The code stays "
+         "reserved so that configurations naming it remain valid."),
     Rule("TK005", "over-budget", W, "The estimated cost per call is above the configured budget.",
          "Teams set a per-call budget; crossing it should be a review decision, not an accident."),
     Rule("TK006", "price-tier-crossed", W, "The input crosses a price tier (e.g. above 200k tokens).",

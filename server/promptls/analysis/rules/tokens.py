@@ -1,4 +1,4 @@
-"""TK rules: tokens and cost of one call, context overflow, max output above the model's limit, per-call budget,
+"""TK rules: context overflow, max output above the model's limit, per-call budget,
 price tiers and the prompt-caching hint. The token report itself is computed here and kept on the context."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from promptls.catalog.model_info import DEFAULT_PROMPT_CACHE_MIN_TOKENS
 from promptls.catalog.tokenizer_map import tokenizer_for_reference
 from promptls.documents.model import PromptDocument
 from promptls.documents.render import render_messages, values_for
+from promptls.figures import format_cost
 from promptls.positions import Span
 from promptls.tokens.counter import DEFAULT_TOKENIZER
 
@@ -72,11 +73,7 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
     report, info, _error = compute(doc, ctx)
     ctx.extra["tokens"] = report
     where = _where(doc)
-    kind = "exact" if report.exact else "estimated"
-    out = f" + {report.output_reserved:,} reserved output" if report.output_reserved else ""
-    note = f"; {report.rendered_with}" if report.rendered_with else ""
-    yield ctx.finding("TK001", f"{report.input:,} input tokens{out} ({kind}, {report.tokenizer}{note}).", where,
-                      tokens=report.input)
+    # The figures (TK001 tokens, TK004 cost) travel in the report, not as findings: a diagnostic is a problem.
     if info is None:
         return
     if info.context_window and report.input + report.output_reserved > info.context_window:
@@ -87,13 +84,10 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("TK003", f"Max output {doc.max_output:,} is above `{info.id}`'s limit of "
                           f"{info.max_output:,} tokens.", doc.max_output_span)
     if report.cost_usd is not None:
-        yield ctx.finding("TK004", f"About ${report.cost_usd:.6f} per call at list prices for `{info.id}`"
-                          + (" (input only: no max output set)" if not report.output_reserved else "") + ".",
-                          where, cost_usd=report.cost_usd)
         budget = ctx.config.per_call_budget_usd
         if budget is not None and report.cost_usd > budget:
-            yield ctx.finding("TK005", f"Estimated ${report.cost_usd:.4f} per call is above the budget of "
-                              f"${budget:.4f}.", where, severity=ctx.config.budget_severity)
+            yield ctx.finding("TK005", f"Estimated {format_cost(report.cost_usd)} per call is above the budget of "
+                              f"{format_cost(budget)}.", where, severity=ctx.config.budget_severity)
     tier = ctx.extra.get("tier_note")
     if tier:
         yield ctx.finding("TK006", f"{tier}.", where)
