@@ -54,7 +54,7 @@ async def test_python_call_sites_in_the_editor(client: LanguageClient):
     assert by["SD003"].range.start == pos_of(PY, "anthropic.Anthropic()")
     # hover on the model id: catalog facts and this call's cost
     h = await client.text_document_hover_async(lsp.HoverParams(ident(uri), pos_of(PY, '"claude-sonnet-4-5"', 3)))
-    assert "context window" in h.contents.value and "per call" in h.contents.value
+    assert "context window" in h.contents.value and "/call" in h.contents.value
     # inlay hint after the long system prompt: tokens and cost per call
     hints = await client.text_document_inlay_hint_async(lsp.InlayHintParams(
         ident(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(40, 0))))
@@ -62,7 +62,8 @@ async def test_python_call_sites_in_the_editor(client: LanguageClient):
     # a code lens above each call with a literal model
     lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(ident(uri)))
     titles = [lens.command.title for lens in lenses]
-    assert any(t.startswith("claude-sonnet-4-5") and "input tokens" in t and "/call" in t for t in titles), titles
+    assert any(t.startswith("claude-sonnet-4-5") and "tokens (" in t and "input + 512 output" in t and "/call" in t
+               for t in titles), titles
     # completion inside model="claude-"
     res = await client.text_document_completion_async(lsp.CompletionParams(
         ident(uri), pos_of(PY, 'model="claude-"', len('model="claude-'))))
@@ -96,6 +97,44 @@ async def test_python_quick_fix_and_refactorings(client: LanguageClient):
     assert ops[1].edits[0].new_text.startswith("---\nname:")
 
 
+FAILING = """import anthropic
+
+client = anthropic.Anthropic(timeout=30)
+
+
+def no_limit():
+    return client.messages.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "Hi there"}])
+
+
+def retired():
+    return client.messages.create(model="claude-2.1", max_tokens=100,
+                                  messages=[{"role": "user", "content": "Hi there"}])
+
+
+def fine():
+    return client.messages.create(model="claude-sonnet-4-5", max_tokens=100,
+                                  messages=[{"role": "user", "content": "Hi there"}])
+"""
+
+
+async def test_a_call_that_cannot_succeed_is_not_priced(client: LanguageClient):
+    uri = "file:///tmp/promptls-e2e/code/failing.py"
+    open_text(client, uri, FAILING, "python")
+    diags = await wait_diagnostics(client, uri)
+    assert {"SD001", "MD003"} <= {d.code for d in diags}
+    assert not {"TK001", "TK004"} & {d.code for d in diags}
+    lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(ident(uri)))
+    by_line = {lens.range.start.line: lens.command.title for lens in lenses}
+    no_limit = by_line[pos_of(FAILING, "client.messages.create(model=\"claude-sonnet-4-5\", messages").line]
+    retired = by_line[pos_of(FAILING, 'model="claude-2.1"').line]
+    fine = by_line[FAILING[:FAILING.rindex("client.messages.create")].count("\n")]
+    assert "Fails: `max_tokens` missing (SD001)" in no_limit and "$" not in no_limit, no_limit
+    assert "Fails: model retired (MD003)" in retired and "$" not in retired, retired
+    assert "/call" in fine and "Fails" not in fine, fine
+    h = await client.text_document_hover_async(lsp.HoverParams(ident(uri), pos_of(FAILING, '"claude-2.1"', 3)))
+    assert "Fails: model retired" in h.contents.value and "/call" not in h.contents.value
+
+
 async def test_typescript_diagnostics(client: LanguageClient):
     uri = "file:///tmp/promptls-e2e/code/triage.ts"
     text = ('import OpenAI from "openai";\nconst openai = new OpenAI({ timeout: 10_000 });\n'
@@ -122,7 +161,9 @@ async def test_dataset_diagnostics_and_summary_lens(client: LanguageClient):
     ds1 = next(d for d in diags if d.code == "DS001")
     assert ds1.range.start.line == 3
     lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(ident(uri)))
-    assert lenses and "11 examples" in lenses[0].command.title and "billed" in lenses[0].command.title
+    title = lenses[0].command.title
+    assert "11 examples" in title and "to train gpt-4o-mini" in title and "(default model" in title, title
+    assert len(title) < 110, title  # short enough not to be cut off in an editor
 
 
 async def test_large_dataset_shows_the_top_first():  # async only for the module's asyncio mark; it blocks

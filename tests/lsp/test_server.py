@@ -53,7 +53,8 @@ async def test_push_diagnostics_with_utf16_ranges(client: LanguageClient, uri: s
     await open_doc(client, uri)
     diags = await wait_diagnostics(client, uri)
     by = {d.code: d for d in diags}
-    assert {"VR001", "VR002", "TK001"} <= set(by)
+    assert {"VR001", "VR002"} <= set(by)
+    assert not {"TK001", "TK004"} & set(by)  # figures are not problems (issue 16)
     assert all(d.source == "promptls" for d in diags)
     assert by["VR001"].range.start == pos_of(DOC, "city")
     assert by["VR001"].severity == lsp.DiagnosticSeverity.Warning
@@ -118,6 +119,66 @@ async def test_inlay_hints_and_code_lens(client: LanguageClient, uri: str):
     assert lenses and "tokens" in lenses[0].command.title and "$" in lenses[0].command.title
 
 
+CLEAN = """---
+model: gpt-5.2
+config:
+  maxOutputTokens: 5
+---
+Say hi.
+"""
+
+
+async def test_one_cost_string_on_every_surface(fresh: LanguageClient, tmp_path):
+    """A clean prompt: no diagnostics, and the same tokens and cost on the lens, the model hover, the status
+    notification and `promptls check`; no "Fix with LLM" without a usable provider."""
+    import json
+    import subprocess
+    import sys
+
+    from promptls.figures import format_cost
+
+    client = fresh
+    statuses: list[dict] = []
+
+    def plain(o):  # pygls hands custom notifications over as named tuples
+        return {k: plain(v) for k, v in o._asdict().items()} if hasattr(o, "_asdict") else o
+
+    client.feature("promptls/status")(lambda params: statuses.append(plain(params)))
+    path = tmp_path / "clean.prompt"
+    path.write_text(CLEAN)
+    uri = path.as_uri()
+    await open_doc(client, uri, CLEAN)
+    assert list(await wait_diagnostics(client, uri)) == []
+    lens = (await client.text_document_code_lens_async(lsp.CodeLensParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri))))[0].command.title
+    hover = (await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(CLEAN, "gpt-5.2", 2)))).contents.value
+    for _ in range(100):
+        if any((s.get("activeFile") or {}).get("uri") == uri for s in statuses):
+            break
+        await asyncio.sleep(0.05)
+    active = next(s["activeFile"] for s in reversed(statuses) if (s.get("activeFile") or {}).get("uri") == uri)
+    check = subprocess.run([sys.executable, "-m", "promptls", "check", str(path)], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    data = json.loads(subprocess.run([sys.executable, "-m", "promptls", "check", "--format", "json", str(path)],
+                                     capture_output=True, text=True, timeout=60, cwd=tmp_path).stdout)
+    cost = format_cost(data["files"][0]["cost_usd"]) + "/call"
+    tokens = f"{data['files'][0]['tokens']['input'] + 5:,} tokens"
+    assert cost != "$0/call" and active["costText"] == cost
+    for surface in (lens, hover, active["text"], check.stdout):
+        assert cost in surface and tokens in surface, (surface, cost, tokens)
+    assert active["tokens"] == data["files"][0]["tokens"]["input"] + 5
+    # The only provider configured has no key: no "Fix with LLM", not even for an error.
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings={"promptls": {
+        "providers": {"openai": {"kind": "openai", "api_key_env": "PROMPTLS_TEST_KEY_NEVER_SET"}}}}))
+    error = lsp.Diagnostic(range=lsp.Range(lsp.Position(5, 0), lsp.Position(5, 3)), message="E1 broken",
+                           severity=lsp.DiagnosticSeverity.Error, source="other")
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=error.range,
+        context=lsp.CodeActionContext(diagnostics=[error])))
+    assert not [a for a in actions or [] if "Fix with LLM" in a.title]
+
+
 async def test_completions(client: LanguageClient, uri: str):
     text = DOC.replace("Hello {{name}}", "Hello {{na")
     await open_doc(client, uri, text)
@@ -172,7 +233,7 @@ async def test_symbols_and_definition(client: LanguageClient, tmp_path):
 
 async def test_bad_input_server_keeps_answering(client: LanguageClient, uri: str):
     bad_uri = uri.replace(".prompt", "-bad.prompt")
-    await open_doc(client, bad_uri, "---\na: [\n---\n" + "{{#if x}}" * 500 + "\x00")
+    await open_doc(client, bad_uri, "---\na: [\n---\n" + "{{#if x}}" * 1000 + "\x00")  # NUL past the binary sniff
     diags = await wait_diagnostics(client, bad_uri)
     assert any(d.code == "FM001" for d in diags)
     h = await client.text_document_hover_async(lsp.HoverParams(

@@ -39,11 +39,19 @@ def is_prompt_file(path: str) -> bool:
     return path.endswith(PROMPT_SUFFIXES)
 
 
+# LSP DiagnosticSeverity Error and Warning; a diagnostic without a severity is left to the client, so it counts.
+_PROBLEM_SEVERITIES = (None, 1, 2)
+
+
 def offered(path: str, has_selection: bool, diagnostics: list[dict[str, Any]], settings: AssistSettings,
-            only: list[str] | None = None) -> list[ActionChoice]:
+            only: list[str] | None = None, *, usable: bool = True) -> list[ActionChoice]:
+    """The LLM actions a place offers. "Fix with LLM" only for problems (errors and warnings: an information note
+    has nothing to fix) and only with a usable provider (one per diagnostic would only fail, over and over); the
+    selection actions stay, and without a provider they answer with how to configure one."""
     prompt = is_prompt_file(path)
     out: list[ActionChoice] = []
-    for d in diagnostics[:3]:
+    problems = [d for d in diagnostics if d.get("severity") in _PROBLEM_SEVERITIES] if usable else []
+    for d in problems[:3]:
         title = f"Fix with LLM: {_short(d.get('message', ''))}"
         out.append(ActionChoice("fix", title, "quickfix", d))
     for aid, (title, kind, _, _) in BUILTIN_ACTIONS.items():

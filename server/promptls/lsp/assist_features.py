@@ -151,6 +151,31 @@ def register(server: Any) -> None:
         rng = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
         return [lsp.CodeLens(range=rng, command=lsp.Command(title="▶ Run", command=CMD_RUN, arguments=[uri]))]
 
+    usable_for: dict[int, bool] = {}  # id of the settings table -> whether an LLM action could run
+
+    def provider_usable() -> bool:
+        """Whether an LLM action could run: a provider of the `action` chain with its key set, or a keyless one
+        that is checkable (local: its model file) or configured by the user (the built-in Ollama default is no
+        sign that Ollama runs)."""
+        raw = layer.server.state.config.raw
+        if id(raw) in usable_for:
+            return usable_for[id(raw)]
+        router, rs = layer.assist.router, layer.assist.router_settings
+        configured = raw.get("providers") if isinstance(raw, dict) else None
+        usable = False
+        for name in rs.chain("action") if rs is not None and router is not None else []:
+            try:
+                provider = router.provider(name)
+            except (KeyError, ValueError):
+                continue
+            vouched = provider.needs_key or provider.settings.kind == "local" or name in (configured or {})
+            if vouched and provider.unusable_reason() is None:
+                usable = True
+                break
+        usable_for.clear()
+        usable_for[id(raw)] = usable
+        return usable
+
     async def code_action_hook(ls: Any, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         layer.sync()
         uri = params.text_document.uri
@@ -159,7 +184,8 @@ def register(server: Any) -> None:
         diags = [_converter.unstructure(d) for d in params.context.diagnostics]
         only = [str(getattr(k, "value", k)) for k in params.context.only] if params.context.only else None
         out = []
-        for choice in offered(ls.path_of(uri), has_sel, diags, layer.assist.settings, only):
+        usable = provider_usable()
+        for choice in offered(ls.path_of(uri), has_sel, diags, layer.assist.settings, only, usable=usable):
             arg = {"action": choice.id, "uri": uri, "range": _converter.unstructure(r),
                    "diagnostic": choice.diagnostic}
             # No command yet: `codeAction/resolve` adds it when the user picks the action (the menu stays

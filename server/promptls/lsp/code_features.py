@@ -9,6 +9,7 @@ import re
 
 from lsprotocol import types as lsp
 
+from promptls.figures import format_cost, format_count, of_estimate
 from promptls.lsp.convert import to_position, to_range, to_workspace_edit
 from promptls.lsp.state import Analysis
 
@@ -26,25 +27,37 @@ def hover(ls, a: Analysis, off: int) -> lsp.Hover | None:
     for est in _estimates(a):
         model = est.request.model
         if model is not None and model.span.contains(off) and est.model:
-            return _hover(a, model.span, _model_md(ls, est.model, None) + _call_md(est))
+            return _hover(a, model.span, _model_md(ls, est.model, None) + _call_md(a, est))
         for part, tokens in est.parts:
             if part.value.span.contains(off):
                 kind = "exact" if est.exact else "estimated"
                 more = "" if part.static else " (static parts only: the rest is computed at run time)"
                 return _hover(a, part.value.span, f"**{part.role}** prompt: {tokens:,} tokens ({kind}, "
-                              f"{est.tokenizer}){more}" + _call_md(est))
+                              f"{est.tokenizer}){more}" + _call_md(a, est))
     return None
 
 
-def _call_md(est) -> str:
-    from promptls.output.text import format_cost
+# Findings that make every call fail: such a call is not priced, its lens and hover say why it fails.
+FAILS = {"SD001": "`max_tokens` missing", "MD003": "model retired", "TK002": "context window exceeded",
+         "TK003": "max output above the model's limit", "SD002": "sampling parameter out of range"}
 
-    if est.cost_usd is None:
+
+def failure(findings, span=None) -> str | None:
+    """`✗ Fails: model retired (MD003)` when a finding (inside `span`, if given) makes every call fail."""
+    for f in findings:
+        if f.code in FAILS and (span is None or (span.start <= f.span.start and f.span.end <= span.end)):
+            return f"✗ Fails: {FAILS[f.code]} ({f.code})"
+    return None
+
+
+def _call_md(a: Analysis, est) -> str:
+    fails = failure(a.report.findings, est.site.span)
+    if fails:
+        return f"\n\n{fails}."
+    if not est.input_tokens and not est.output_tokens:
         return ""
-    scope = "" if est.complete else " for the parts known statically"
-    out = f" + {est.output_tokens:,} max output" if est.output_tokens else ""
-    return (f"\n\nThis call: {est.input_tokens:,} input{out} tokens, about {format_cost(est.cost_usd)} per call"
-            f"{scope}.")
+    scope = "" if est.complete else " (the parts known statically)"
+    return f"\n\nThis call: {of_estimate(est).long}{scope}."
 
 
 def _hover(a: Analysis, span, text: str) -> lsp.Hover:
@@ -53,32 +66,28 @@ def _hover(a: Analysis, span, text: str) -> lsp.Hover:
 
 
 def inlay_hints(a: Analysis, rng: lsp.Range) -> list[lsp.InlayHint]:
-    from promptls.output.text import format_cost
-
     out = []
     for est in _estimates(a):
+        cost = None if failure(a.report.findings, est.site.span) else of_estimate(est).cost_text
         for part, tokens in est.parts:
             if tokens < MIN_HINT_TOKENS:
                 continue
             end = to_position(a.index, part.value.span.end)
             if not (rng.start.line <= end.line <= rng.end.line):
                 continue
-            approx = "" if est.exact and part.static else "~"
-            label = f"{approx}{tokens:,} tokens"
-            if est.cost_usd is not None:
-                label += f" · {format_cost(est.cost_usd)}/call"
+            label = f"{format_count(tokens, est.exact and part.static)} tokens"
+            if cost:
+                label += f" · {cost}"
             out.append(lsp.InlayHint(position=end, label=label, kind=lsp.InlayHintKind.Type, padding_left=True))
     return out
 
 
 def code_lenses(a: Analysis) -> list[lsp.CodeLens]:
-    from promptls.output.text import dataset_line, format_cost  # the output package stays out of start-up
-
     if a.kind == "dataset":
         d = a.report.dataset
         if d is None:
             return []
-        title = dataset_line(d) + (" (first lines; full pass running)" if a.partial else "")
+        title = dataset_lens(d) + (" (first lines; full pass running)" if a.partial else "")
         zero = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
         return [lsp.CodeLens(range=zero, command=lsp.Command(title=title, command=""))]
     out = []
@@ -86,18 +95,32 @@ def code_lenses(a: Analysis) -> list[lsp.CodeLens]:
         if not est.model and not est.input_tokens:
             continue
         parts = [est.model or "model not literal"]
-        if est.input_tokens:
-            approx = "" if est.exact and est.complete else "~"
-            more = "" if est.complete else "+"
-            parts.append(f"{approx}{est.input_tokens:,}{more} input tokens")
-        if est.output_tokens:
-            parts.append(f"max {est.output_tokens:,} output")
-        if est.cost_usd is not None:
-            parts.append(f"{format_cost(est.cost_usd)}/call")
+        fails = failure(a.report.findings, est.site.span)
+        if fails:
+            parts.append(fails)
+        elif est.input_tokens or est.output_tokens:
+            parts.append(of_estimate(est).long)
         line = a.index.pos(est.site.span.start).line
         rng = lsp.Range(lsp.Position(line, 0), lsp.Position(line, 0))
         out.append(lsp.CodeLens(range=rng, command=lsp.Command(title=" · ".join(parts), command="")))
     return out
+
+
+def dataset_lens(d) -> str:
+    """A dataset in one short line: `chat · 120 examples · ~140 tokens/example · $0.42 to train gpt-4o-mini
+    (default model)`; the full figures are in `check` and its JSON report."""
+    from dataclasses import fields
+
+    from promptls.config import Config
+
+    default_model = next(f.default for f in fields(Config) if f.name == "dataset_model")
+    parts = [f"{d.format} · {d.examples:,} example{'s' if d.examples != 1 else ''}"]
+    if d.examples:
+        parts.append(f"{format_count(round(d.tokens_mean), d.exact)} tokens/example")
+    if d.training_cost_usd is not None:
+        default = " (default model)" if d.model == default_model else ""
+        parts.append(f"{format_cost(d.training_cost_usd)} to train {d.model}{default}")
+    return " · ".join(parts)
 
 
 def completion(ls, a: Analysis, params: lsp.CompletionParams) -> lsp.CompletionList | None:

@@ -11,6 +11,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
 from promptls.analysis.findings import FileReport
+from promptls.figures import format_cost, format_count, of_report
 from promptls.lsp import code_features
 from promptls.lsp.convert import to_offset, to_range, to_workspace_edit
 from promptls.lsp.state import Analysis, ServerState
@@ -66,19 +67,30 @@ def hover(ls, params: lsp.HoverParams) -> lsp.Hover | None:
         if decl.span.end > decl.span.start and decl.span.contains(off):
             return _md(a, decl.span, _var_md(a, name))
     if doc.model and doc.model.span and doc.model.span.contains(off):
-        return _md(a, doc.model.span, _model_md(ls, doc.model.ref, doc.model.provider))
+        return _md(a, doc.model.span, _model_md(ls, doc.model.ref, doc.model.provider) + _call_md(a))
     tokens = a.report.tokens
     for i, msg in enumerate(doc.messages):
         if msg.role_span and msg.role_span.contains(off) and tokens and i < len(tokens.messages):
             t = tokens.messages[i]
             kind = "exact" if tokens.exact else "estimated"
-            return _md(a, msg.role_span, f"**{msg.role}** message: {t.tokens:,} tokens ({kind}, {tokens.tokenizer})")
+            return _md(a, msg.role_span, f"**{msg.role}** message: {format_count(t.tokens, tokens.exact)} tokens "
+                       f"({kind}, {tokens.tokenizer})")
     for p in doc.template.partials:
         if p.span.contains(off):
             found = ls.state.partial_lookup(p.name, doc.path)
             where = f"`{found[0]}`" if found else "not found in the workspace"
             return _md(a, p.span, f"partial **{p.name}**: {where}")
     return None
+
+
+def _call_md(a: Analysis) -> str:
+    """The prompt's call figures, as the lens and the status bar write them."""
+    t = a.report.tokens
+    if t is None:
+        return ""
+    fails = code_features.failure(a.report.findings)
+    note = f" ({t.rendered_with})" if t.rendered_with else ""
+    return f"\n\n{fails}." if fails else f"\n\nThis call: {of_report(t).long}{note}."
 
 
 def _md(a: Analysis, span: Span, text: str) -> lsp.Hover:
@@ -158,8 +170,7 @@ def inlay_hints(ls, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
         end = lsp.Position(line, units_len(a.index.line_text(line), a.index.encoding))
         if not (params.range.start.line <= line <= params.range.end.line):
             continue
-        approx = "" if tokens.exact else "~"
-        out.append(lsp.InlayHint(position=end, label=f"{approx}{tokens.messages[i].tokens:,} tokens",
+        out.append(lsp.InlayHint(position=end, label=f"{format_count(tokens.messages[i].tokens, tokens.exact)} tokens",
                                  kind=lsp.InlayHintKind.Type, padding_left=True))
     return out
 
@@ -173,17 +184,27 @@ async def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
         return code_features.code_lenses(a) + extra
     if a is None or a.report.tokens is None:
         return extra
-    t = a.report.tokens
-    approx = "" if t.exact else "~"
-    title = f"{approx}{t.input:,} input tokens"
-    if t.output_reserved:
-        title += f" + {t.output_reserved:,} output"
-    if t.cost_usd is not None:
-        title += f" · ${t.cost_usd:.4f}/call"
+    fails = code_features.failure(a.report.findings)
+    title = fails or of_report(a.report.tokens).long
     if a.report.model:
         title += f" · {a.report.model}"
     rng = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
     return [lsp.CodeLens(range=rng, command=lsp.Command(title=title, command="")), *extra]
+
+
+def status(a: Analysis | None, extra: dict) -> dict:
+    """The `promptls/status` notification: the assist layer's fields, and the active prompt's figures both as
+    numbers and as the text clients show as sent (`text`: the same strings as the lens and `check`)."""
+    active = None
+    if a is not None and a.report.tokens is not None:
+        fig = of_report(a.report.tokens)
+        fails = code_features.failure(a.report.findings)
+        active = {"uri": a.uri, "tokens": fig.tokens, "costUsd": fig.cost_usd, "exact": fig.exact,
+                  "model": a.report.model, "text": fails or fig.short, "tokensText": fig.tokens_text,
+                  "costText": fig.cost_text, "detail": fails or fig.long}
+    session = extra.get("sessionCostUsd")
+    texts = {"sessionCostText": format_cost(session)} if isinstance(session, (int, float)) else {}
+    return {**extra, **texts, "activeFile": active}
 
 
 # -- completion ---------------------------------------------------------------------------------------------

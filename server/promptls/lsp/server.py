@@ -147,12 +147,7 @@ class PromptServer(LanguageServer):
             lsp.PublishDiagnosticsParams(uri=a.uri, diagnostics=diags, version=a.version))
 
     def send_status(self, a: Analysis | None) -> None:
-        tokens = a.report.tokens if a is not None else None
-        active = None
-        if a is not None and tokens is not None:
-            active = {"uri": a.uri, "tokens": tokens.input + tokens.output_reserved, "costUsd": tokens.cost_usd,
-                      "exact": tokens.exact, "model": a.report.model}
-        self.protocol.notify("promptls/status", {**self.status_extra, "activeFile": active})
+        self.protocol.notify("promptls/status", features.status(a, self.status_extra))
 
     def reanalyze_all(self) -> None:
         self.state.analyses.clear()
