@@ -3,6 +3,7 @@ datasets. Kept free of heavy imports: the language server asks this for every do
 
 from __future__ import annotations
 
+from promptls import safe_read
 from promptls.config import Config
 
 
@@ -26,9 +27,8 @@ def kind_of(path: str, config: Config, head: str | None = None) -> str | None:
 
 
 def read_head(path: str, limit: int = 65536) -> str:
-    """The first bytes of a file as text (for sniffing), or "" when it cannot be read."""
+    """The first bytes of a file as text (for sniffing), or "" when it is no regular file or cannot be read."""
     try:
-        with open(path, "rb") as f:
-            return f.read(limit).decode("utf-8", errors="replace")
-    except OSError:
+        return safe_read.read_head(path, limit).decode("utf-8", errors="replace")
+    except (safe_read.Refused, OSError):
         return ""

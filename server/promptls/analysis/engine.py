@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-from pathlib import Path
 
 from promptls.analysis.context import Context, PartialLookup, fs_partials
 from promptls.analysis.findings import FileReport, Finding, Severity
@@ -19,32 +18,33 @@ from promptls.documents.load import parse_document
 from promptls.documents.model import PromptDocument
 from promptls.kinds import kind_of
 from promptls.positions import LineIndex, Span
+from promptls.safe_read import BINARY_SNIFF_CHARS, Refused, binary_reason, check_regular, read_bytes, read_head
 
 log = logging.getLogger(__name__)
 
 
-def decode(data: bytes, config: Config) -> tuple[str | None, str | None]:
-    """The text of a file, or the reason it is not analysed (binary, not UTF-8, too large)."""
-    if len(data) > config.max_file_bytes:
-        return None, (f"file is {len(data) / 1e6:.1f} MB, above the {config.max_file_bytes / 1e6:.1f} MB limit "
-                      "(`max-file-bytes`)")
-    if b"\x00" in data[:8192]:
-        return None, "binary file (contains NUL bytes)"
+def decode(data: bytes) -> tuple[str | None, str | None]:
+    """The text of a file's bytes, or the reason it is not analysed (binary, not UTF-8)."""
+    if b"\x00" in data[:BINARY_SNIFF_CHARS]:  # before decoding: most binary files are not UTF-8 either
+        return None, binary_reason("\x00")
     try:
-        return data.decode("utf-8-sig"), None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         return None, f"not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r})"
+    reason = binary_reason(text)
+    return (None, reason) if reason else (text, None)
 
 
 def analyze_path(path: str, config: Config, *, partials: PartialLookup = fs_partials,
                  today: _dt.date | None = None) -> tuple[FileReport, str]:
+    """`check` on one file: read (a regular file of at most `max-file-bytes` only), then as `analyze_text`."""
     if path.endswith(".jsonl"):
         return _dataset_path(path, config), ""
     try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        return _skipped(path, f"cannot read: {e.strerror or e}"), ""
-    text, reason = decode(data, config)
+        data = read_bytes(path, config.max_file_bytes, "max-file-bytes")
+    except Refused as e:
+        return _skipped(path, e.reason), ""
+    text, reason = decode(data)
     if text is None:
         return _skipped(path, reason or "unreadable"), ""
     return analyze_text(path, text, config, partials=partials, today=today), text
@@ -70,6 +70,8 @@ def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = f
                   else (config.max_file_bytes, "max-file-bytes"))
     if len(text) > limit:  # editors send whatever is open; the server must not spend seconds on a huge buffer
         return None, _skipped(path, f"document is {len(text):,} characters, above the limit (`{key}`)")
+    if reason := binary_reason(text):  # as `check` says of the same file
+        return None, _skipped(path, reason)
     if kind == "code":
         return _analyze_code(path, text, ctx)
     if kind == "dataset":
@@ -110,6 +112,8 @@ def _analyze_dataset(path: str, text: str, ctx: Context, limit_lines: int | None
 
 def analyze_dataset_prefix(path: str, text: str, config: Config, limit_lines: int) -> tuple[object, FileReport]:
     """The first `limit_lines` lines only: what the editor shows first on a large dataset."""
+    if reason := binary_reason(text):
+        return None, _skipped(path, reason)
     return _analyze_dataset(path, text, Context(config), limit_lines)
 
 
@@ -120,13 +124,18 @@ def _dataset_path(path: str, config: Config) -> FileReport:
     from promptls.datasets.parallel import PARALLEL_MIN_BYTES
 
     try:
-        size = os.path.getsize(path)
-    except OSError as e:
-        return _skipped(path, f"cannot read: {e.strerror or e}")
-    if size > config.dataset_max_bytes:
-        return _skipped(path, f"dataset is {size / 1e6:.0f} MB, above `datasets.max-bytes`")
+        size = check_regular(path, config.dataset_max_bytes, "datasets.max-bytes")
+        # the editor judges the text it has; the same head of the file, decoded as it would be, gets the same word
+        head = read_head(path, 4 * BINARY_SNIFF_CHARS).decode("utf-8-sig", "replace")
+    except Refused as e:
+        return _skipped(path, e.reason)
+    if reason := binary_reason(head):
+        return _skipped(path, reason)
     jobs = min(os.cpu_count() or 1, 8) if size > PARALLEL_MIN_BYTES else 1
-    result = check_file(path, dataset_settings(config), jobs=jobs)
+    try:
+        result = check_file(path, dataset_settings(config), jobs=jobs)
+    except Refused as e:  # replaced by something else since the check above
+        return _skipped(path, e.reason)
     return _dataset_report(path, result, config, locator=result.locator)
 
 

@@ -51,6 +51,7 @@ from promptls.datasets.formats import (
 )
 from promptls.datasets.training import training_cost, training_target
 from promptls.positions import Pos, Range, Span, units_len
+from promptls.safe_read import open_regular
 from promptls.tokens import counter_for_tokenizer, overhead_for_family
 
 MAX_FINDINGS_PER_CODE = 500
@@ -658,7 +659,7 @@ def _file_lines(f: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 
 def _sample_lines(path: str) -> Iterator[str]:
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         for raw, continued in _file_lines(f):
             if continued or (len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n")):
                 continue  # pieces of an oversized line
@@ -683,7 +684,9 @@ def check_file(path: str, settings: DatasetSettings, jobs: int = 1, *, min_bytes
     valid UTF-8 is a DS001 finding on that line (its length counted with replacement characters).
 
     With `jobs` > 1, a file larger than `min_bytes` (default PARALLEL_MIN_BYTES) is checked in that many forked
-    processes, one byte range each, with the same result (datasets/parallel.py)."""
+    processes, one byte range each, with the same result (datasets/parallel.py).
+
+    Only a regular file is read (a FIFO or a device would never end): safe_read.Refused otherwise."""
     file_format = majority_format(_sample_lines(path))
     if jobs > 1:
         from promptls.datasets.parallel import check_parallel
@@ -692,7 +695,7 @@ def check_file(path: str, settings: DatasetSettings, jobs: int = 1, *, min_bytes
         if result is not None:
             return result
     analyzer = _Analyzer(settings, file_format)
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         _feed_file(analyzer, f)
     return analyzer.finish()
 
