@@ -22,6 +22,7 @@ from promptls.lsp import features
 from promptls.lsp.convert import to_diagnostic
 from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.state import Analysis, ServerState, scan_partials
+from promptls.lsp.text import with_text_model
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ DATASET_PREFIX_LINES = 2_000
 class PromptServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("promptls", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
-                         protocol_cls=RobustProtocol)
+                         protocol_cls=with_text_model(RobustProtocol))  # our TextDocument, not pygls'
         self.state = ServerState()
         self.pull_diagnostics = False
         self._tasks: dict[str, asyncio.Task] = {}
