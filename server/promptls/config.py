@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from promptls import safe_read
 from promptls.analysis.findings import Severity
 
 DEFAULT_TEMPLATE_GLOBS: dict[str, str] = {
@@ -418,27 +419,29 @@ def _router_errors(raw: dict[str, Any]) -> list[str]:
 
 # -- files ----------------------------------------------------------------------------------------------
 def find_config_file(start: Path) -> Path | None:
-    """`promptls.toml` (or `.promptls.toml`), else a `pyproject.toml` with `[tool.promptls]`, upward."""
+    """`promptls.toml` (or `.promptls.toml`), else a `pyproject.toml` with `[tool.promptls]`, upward. A
+    `promptls.toml` that is there but no regular file is still the one (`load_file` says why it is not read); a
+    `pyproject.toml` that cannot be read is passed over, like one without `[tool.promptls]`."""
     start = start if start.is_dir() else start.parent
     for d in [start, *start.parents]:
         for name in ("promptls.toml", ".promptls.toml"):
-            if (d / name).is_file():
+            if (d / name).exists():
                 return d / name
         pp = d / "pyproject.toml"
-        if pp.is_file():
-            try:
-                if "promptls" in tomllib.loads(pp.read_text("utf-8")).get("tool", {}):
-                    return pp
-            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
-                continue
+        try:
+            if "promptls" in tomllib.loads(safe_read.read_text(pp)).get("tool", {}):
+                return pp
+        except (tomllib.TOMLDecodeError, safe_read.Refused):
+            continue
     return None
 
 
 def load_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The promptls table of a config file (a regular file of at most 1 MiB), or the reason it was not read."""
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        return {}, [f"{path}: cannot read: {e}"]
+        data = tomllib.loads(safe_read.read_text(path))
+    except safe_read.Refused as e:
+        return {}, [f"{path}: {e.reason}"]
     except tomllib.TOMLDecodeError as e:
         return {}, [f"{path}: invalid TOML: {e}"]
     if path.name == "pyproject.toml":

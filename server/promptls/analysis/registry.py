@@ -90,6 +90,10 @@ _RULES = [
          "The prompt fails to load wherever the variable is not set (CI, a colleague's machine)."),
     Rule("RF003", "file-ref-missing", E, "`${file:...}` names a file that does not exist.",
          "The runtime fails to load the prompt."),
+    Rule("RF004", "file-ref-unreadable", E, "A referenced file (`${file:...}` or a partial) is not read: it is "
+         "no regular file (a FIFO, a device, a directory) or it is too large.",
+         "A runtime that reads such a file waits forever (a FIFO), never reaches the end (`/dev/zero`) or runs out "
+         "of memory; promptls reads regular files of at most 1 MB only, and says so instead of guessing."),
     # -- tokens and cost ---------------------------------------------------------------------------
     Rule("TK001", "token-count", I, "Retired: a call's tokens are shown as figures (lens, hint, hover, report).",
          "Knowing the size of a prompt while writing it is the first defence against cost and overflow, but a "
@@ -172,8 +176,10 @@ _RULES = [
     Rule("DS013", "too-few-examples", W, "Fewer examples than the fine-tuning service accepts.",
          "OpenAI requires at least 10 examples per training file (50 to 100 recommended)."),
     # -- robustness --------------------------------------------------------------------------------
-    Rule("IO001", "file-skipped", W, "The file could not be analysed (binary, invalid UTF-8, too large).",
-         "Saying why a file was skipped beats silently passing it."),
+    Rule("IO001", "file-skipped", W, "The file could not be analysed (binary, invalid UTF-8, too large, not a "
+         "regular file).",
+         "Saying why a file was skipped beats silently passing it. A FIFO or a device is never read: it could block "
+         "or never end."),
     Rule("CF001", "invalid-config", E, "The promptls configuration is invalid.",
          "A bad setting is reported where it is, instead of being silently ignored."),
 ]

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from promptls import safe_read
 from promptls.documents.common import analyze_body, line_removal_span, role_line_messages
 from promptls.documents.frontmatter import FMNode, Frontmatter
 from promptls.documents.model import InputDecl, ModelRef, PromptDocument, Reference
@@ -175,9 +176,9 @@ def _inputs_from_file(doc: PromptDocument, ref: str, span: Span) -> None:
     if not m:
         return
     p = Path(doc.path).parent / m.group(2)
-    try:
-        data = json.loads(p.read_text("utf-8"))
-    except (OSError, ValueError):
+    try:  # a regular file of a bounded size only (RF004 says why another is not read)
+        data = json.loads(safe_read.read_text(p))
+    except (safe_read.Refused, ValueError, RecursionError):  # RecursionError: JSON nested beyond the stack
         doc.inputs_declared = False
         return
     items = data if isinstance(data, list) else data.get("inputs", data) if isinstance(data, dict) else []

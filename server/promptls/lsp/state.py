@@ -81,7 +81,7 @@ class ServerState:
             p = str(cand)
             if p in self.open_texts:
                 return p, self.open_texts[p]
-        from promptls.analysis.context import fs_partials
+        from promptls.analysis.context import fs_partials, read_partial
 
         found = fs_partials(name, from_path)
         if found is not None:
@@ -91,8 +91,8 @@ class ServerState:
             if indexed in self.open_texts:
                 return indexed, self.open_texts[indexed]
             try:
-                return indexed, Path(indexed).read_text("utf-8", errors="replace")
-            except OSError:
+                return indexed, read_partial(indexed)[0]  # the scan lists FIFOs too: never read one
+            except FileNotFoundError:
                 return None
         return None
 
