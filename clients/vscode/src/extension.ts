@@ -20,7 +20,7 @@ import { explicitSettings } from './clientSettings';
 import { describeCommandResult } from './commandResult';
 import { activeInterpreter, onActiveInterpreterChange } from './pythonEnvironment';
 import { type Resolution, resolveServer, type ServerCommand } from './resolveServer';
-import { formatStatus, parseStatus } from './status';
+import { formatStatus, parseStatus, type StatusParams } from './status';
 import { isExecutable, pythonHasPromptls, which } from './systemLookups';
 
 const CLIENT_ID = 'promptls';
@@ -51,6 +51,11 @@ export const DOCUMENT_SELECTOR: DocumentSelector = [
   { pattern: '**/*.jsonl' },
 ];
 
+/** The server's usage page: a Markdown file in its scratch folder, read rendered rather than as source. */
+export function shownAsPreview(uri: string): boolean {
+  return /\/usage-[^/]*\.md$/.test(uri);
+}
+
 let extension: PromptlsExtension | undefined;
 
 class PromptlsExtension implements vscode.Disposable {
@@ -64,6 +69,7 @@ class PromptlsExtension implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private starting: Promise<void> | undefined;
   private canShowUsage = false;
+  private lastStatus: StatusParams | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.statusItem.name = 'promptls';
@@ -75,6 +81,7 @@ class PromptlsExtension implements vscode.Disposable {
       vscode.commands.registerCommand('promptls.restart', () => this.restart()),
       vscode.commands.registerCommand('promptls.showOutput', () => this.output.show(true)),
       vscode.commands.registerCommand('promptls.showTrace', () => this.showTrace()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.renderStatus()),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('promptls.server')) {
           void this.restart();
@@ -93,8 +100,13 @@ class PromptlsExtension implements vscode.Disposable {
     if (!resolution.ok) {
       this.output.error(resolution.message);
       this.showStatusError('promptls server not found', resolution.message);
-      const choice = await vscode.window.showErrorMessage(resolution.message, 'Open Settings', 'Show Output');
-      if (choice === 'Open Settings') {
+      const python = await activeInterpreter(vscode.workspace.workspaceFolders?.[0]?.uri);
+      const install = python ? `Install into ${python}` : undefined;
+      const buttons = [...(install ? [install] : []), 'Open Settings', 'Show Output'];
+      const choice = await vscode.window.showErrorMessage(resolution.message, ...buttons);
+      if (install && choice === install && python) {
+        this.installInto(python);
+      } else if (choice === 'Open Settings') {
         await vscode.commands.executeCommand('workbench.action.openSettings', 'promptls.server.path');
       } else if (choice === 'Show Output') {
         this.output.show(true);
@@ -124,6 +136,16 @@ class PromptlsExtension implements vscode.Disposable {
           const result = await next(commandId, argsWithUri);
           this.showResult(commandId, result);
           return result;
+        },
+        window: {
+          // Markdown pages the server writes to show (usage, explanations, run results) open rendered.
+          showDocument: async (params, token, next) => {
+            if (shownAsPreview(params.uri)) {
+              await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.parse(params.uri));
+              return { success: true };
+            }
+            return next(params, token);
+          },
         },
         workspace: {
           // Only the settings the user set go to the server (see explicitSettings), on both the push
@@ -156,12 +178,8 @@ class PromptlsExtension implements vscode.Disposable {
       if (!status) {
         return;
       }
-      const view = formatStatus(status);
-      this.statusItem.text = view.text;
-      this.statusItem.tooltip = view.tooltip;
-      this.statusItem.command = this.statusClickCommand();
-      this.statusItem.backgroundColor = undefined;
-      this.statusItem.show();
+      this.lastStatus = status;
+      this.renderStatus();
     });
     client.onDidChangeState((event) => {
       if (event.newState === State.Stopped && this.client === client) {
@@ -184,6 +202,7 @@ class PromptlsExtension implements vscode.Disposable {
       this.statusItem.text = '$(symbol-string) promptls';
       this.statusItem.tooltip = `promptls server running (${command})`;
       this.statusItem.command = this.statusClickCommand();
+      this.renderStatus();
     } catch (error) {
       const message = `promptls: the server (${command} ${args.join(' ')}) failed to start: ${String(error)}`;
       this.output.error(message);
@@ -194,6 +213,49 @@ class PromptlsExtension implements vscode.Disposable {
         }
       });
     }
+  }
+
+  /** `pip install promptls` into the selected Python environment, in a terminal the user sees; then restart. */
+  private installInto(python: string): void {
+    const terminal = vscode.window.createTerminal({ name: 'promptls: install' });
+    terminal.show();
+    const quoted = python.includes(' ') ? `"${python}"` : python;
+    terminal.sendText(`${quoted} -m pip install --upgrade promptls`);
+    const watch = vscode.window.onDidCloseTerminal((closed) => {
+      if (closed === terminal) {
+        watch.dispose();
+        void this.restart();
+      }
+    });
+    this.disposables.push(watch);
+    void vscode.window
+      .showInformationMessage('promptls: when the install has finished, restart the server.', 'Restart Server')
+      .then((choice) => {
+        if (choice) {
+          void this.restart();
+        }
+      });
+  }
+
+  /** The status bar for the active editor: hidden on files promptls does not analyse (a Markdown page), the
+   * active prompt's figures only while that prompt is the active document. */
+  private renderStatus(): void {
+    const editor = vscode.window.activeTextEditor;
+    // The LSP selector holds only language and pattern filters, which VS Code reads the same way.
+    if (editor && vscode.languages.match(DOCUMENT_SELECTOR as vscode.DocumentSelector, editor.document) === 0) {
+      this.statusItem.hide();
+      return;
+    }
+    if (!this.lastStatus) {
+      this.statusItem.show();
+      return;
+    }
+    const view = formatStatus(this.lastStatus, editor?.document.uri.toString() ?? '');
+    this.statusItem.text = view.text;
+    this.statusItem.tooltip = view.tooltip;
+    this.statusItem.command = this.statusClickCommand();
+    this.statusItem.backgroundColor = undefined;
+    this.statusItem.show();
   }
 
   /** vscode-languageclient 10+ records the trace only while the trace channel's log level is Trace. */
@@ -231,6 +293,7 @@ class PromptlsExtension implements vscode.Disposable {
       which: (name) => which(name),
       isExecutable,
       pythonHasPromptls,
+      searchPath: process.env.PATH ?? '',
     });
   }
 

@@ -32,6 +32,8 @@ export interface ResolveInputs {
   isExecutable: (file: string) => boolean;
   /** True when `python -c "import promptls"` succeeds. */
   pythonHasPromptls: (python: string) => boolean;
+  /** The extension host's PATH (under code-server and GUI launches it is not the shell's), for the message. */
+  searchPath?: string;
 }
 
 export type Resolution = { ok: true; server: ServerCommand } | { ok: false; message: string; tried: string[] };
@@ -148,6 +150,10 @@ export function resolveServer(inputs: ResolveInputs): Resolution {
       '`pip install promptls` (or `pipx install promptls`), or set `promptls.server.path` to the ' +
       '`promptls` executable. Looked in: ' +
       tried.join('; ') +
-      '.',
+      '.' +
+      (inputs.searchPath !== undefined
+        ? ` The editor's extension host searched PATH=${inputs.searchPath || '(empty)'} ` +
+          '(it can differ from your shell\'s PATH when the editor is started from a desktop launcher or by code-server).'
+        : ''),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Turns the server's `promptls/status` notification into the status bar item's text and tooltip.
- * Pure (no vscode import) so the formatting is unit-tested.
+ * The figures are shown exactly as the server wrote them (`text`, `detail`, `sessionCostText`): the lens, the
+ * hover, `promptls check` and this status bar say the same thing. Pure (no vscode import) so it is unit-tested.
  */
 
 export interface ActiveFileStatus {
@@ -8,12 +9,18 @@ export interface ActiveFileStatus {
   tokens: number;
   costUsd: number | null;
   exact: boolean;
+  /** The server's short form, e.g. `~285 tokens · $0.000068/call` (or why the call fails). */
+  text: string;
+  /** The server's long form, e.g. `~285 tokens (29 input + 256 output) · $0.000068/call`. */
+  detail: string;
+  model: string | null;
 }
 
 export interface StatusParams {
   state: 'idle' | 'busy';
   provider: string | null;
   sessionCostUsd: number;
+  sessionCostText: string | null;
   activeFile: ActiveFileStatus | null;
 }
 
@@ -22,47 +29,37 @@ export interface StatusView {
   tooltip: string;
 }
 
-export function formatUsd(value: number): string {
-  if (value === 0) {
-    return '$0';
-  }
-  // Prompt costs are often fractions of a cent; keep two significant digits below a cent.
-  if (Math.abs(value) < 0.01) {
-    return `$${Number(value.toPrecision(2))}`;
-  }
-  return `$${value.toFixed(2)}`;
-}
-
-export function formatTokens(tokens: number): string {
-  return tokens.toLocaleString('en-US');
-}
-
-export function formatStatus(params: StatusParams): StatusView {
+/**
+ * The status bar for the active editor's document (`activeUri`): the prompt's figures only while that prompt is
+ * the active document, so a Markdown page or another file never shows a stale prompt's numbers.
+ */
+export function formatStatus(params: StatusParams, activeUri?: string): StatusView {
   const icon = params.state === 'busy' ? '$(sync~spin)' : '$(symbol-string)';
-  const parts: string[] = [];
   const tooltip: string[] = [];
-  if (params.activeFile) {
-    const file = params.activeFile;
-    const approx = file.exact ? '' : '~';
-    parts.push(`${approx}${formatTokens(file.tokens)} tok`);
-    if (file.costUsd !== null) {
-      parts.push(`${approx}${formatUsd(file.costUsd)}`);
+  const file = params.activeFile && (activeUri === undefined || params.activeFile.uri === activeUri)
+    ? params.activeFile
+    : null;
+  if (file) {
+    tooltip.push(`This call${file.model ? ` (${file.model})` : ''}: ${file.detail}`);
+    if (!file.exact) {
+      tooltip.push('Tokens are an estimate: no exact tokenizer for this model.');
     }
-    tooltip.push(
-      `Active prompt: ${file.exact ? '' : 'about '}${formatTokens(file.tokens)} tokens` +
-        (file.costUsd !== null ? `, ${formatUsd(file.costUsd)} per call` : ', cost unknown for this model') +
-        (file.exact ? '' : ' (estimate: no exact tokenizer for this model)'),
-    );
   }
   tooltip.push(
     params.provider
       ? `Provider: ${params.provider} (${params.state})`
       : `No LLM provider configured (${params.state})`,
   );
-  tooltip.push(`Session cost: ${formatUsd(params.sessionCostUsd)}`);
+  if (params.sessionCostText) {
+    tooltip.push(`Session cost: ${params.sessionCostText}`);
+  }
   tooltip.push('Click to show usage');
-  const text = parts.length > 0 ? `${icon} ${parts.join(' · ')}` : `${icon} promptls`;
+  const text = file ? `${icon} ${file.text}` : `${icon} promptls`;
   return { text, tooltip: tooltip.join('\n') };
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }
 
 /** Narrows an untyped notification payload; returns undefined when it does not have the contract's shape. */
@@ -74,17 +71,20 @@ export function parseStatus(raw: unknown): StatusParams | undefined {
   if (value.state !== 'idle' && value.state !== 'busy') {
     return undefined;
   }
-  const provider = typeof value.provider === 'string' ? value.provider : null;
+  const provider = str(value.provider);
   const sessionCostUsd = typeof value.sessionCostUsd === 'number' ? value.sessionCostUsd : 0;
   let activeFile: ActiveFileStatus | null = null;
   const file = value.activeFile as Record<string, unknown> | null | undefined;
-  if (file && typeof file === 'object' && typeof file.uri === 'string' && typeof file.tokens === 'number') {
+  if (file && typeof file === 'object' && typeof file.uri === 'string' && typeof file.text === 'string') {
     activeFile = {
       uri: file.uri,
-      tokens: file.tokens,
+      tokens: typeof file.tokens === 'number' ? file.tokens : 0,
       costUsd: typeof file.costUsd === 'number' ? file.costUsd : null,
       exact: file.exact === true,
+      text: file.text,
+      detail: str(file.detail) ?? file.text,
+      model: str(file.model),
     };
   }
-  return { state: value.state, provider, sessionCostUsd, activeFile };
+  return { state: value.state, provider, sessionCostUsd, sessionCostText: str(value.sessionCostText), activeFile };
 }

@@ -18,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from promptls import __version__
-from promptls.lsp import features
+from promptls.lsp import features, log_filters
 from promptls.lsp.convert import to_diagnostic
 from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.state import Analysis, ServerState, scan_partials
@@ -198,6 +198,7 @@ def _settings_from(value: Any) -> dict[str, Any]:
 def create_server() -> PromptServer:
     # Analyses allocate many short-lived nodes; a larger first generation means fewer collections per keystroke.
     gc.set_threshold(20_000, 20, 20)
+    log_filters.install()
     server = PromptServer()
 
     @server.feature(lsp.INITIALIZE)

@@ -138,6 +138,13 @@ describe('resolveServer', () => {
     }
   });
 
+  test('nothing found: the message shows the PATH the extension host searched', () => {
+    const result = resolveServer(inputs([], { searchPath: '/usr/local/bin:/usr/bin' }));
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.match(result.message, /extension host searched PATH=\/usr\/local\/bin:\/usr\/bin /);
+  });
+
   test('Windows looks in Scripts\\ and for promptls.exe', () => {
     const exe = path.join(path.dirname('C:/env/python.exe'), 'Scripts', 'promptls.exe');
     const result = resolveServer(
