@@ -46,6 +46,8 @@ class Target:
     use_prompt_model: bool = False
     temperature: float | None = None
     max_tokens: int | None = None
+    #: Shown as the result's provider: the configured provider it is based on, or the spec's label.
+    provider: str = ""
 
 
 @dataclass(slots=True)
@@ -73,7 +75,8 @@ class CaseResult:
         if self.error:
             return [{"type": "error", "message": self.error, "file": self.case.path, "line": self.case.line}]
         return [{"type": r.assertion.label, "message": r.reason, "file": r.assertion.path or self.case.path,
-                 "line": r.assertion.line or self.case.line} for r in self.checks if not r.passed]
+                 "line": r.assertion.line or self.case.line} for r in self.checks
+                if not r.passed and r.assertion.weight > 0]  # weight 0: informative, never a failure
 
 
 @dataclass(slots=True)
@@ -144,14 +147,15 @@ def _guess_kind(model: str, settings: RouterSettings, catalog: Any) -> str | Non
 def resolve_target(spec: TargetSpec, settings: RouterSettings, catalog: Any) -> Target | str:
     """A Target, registering a derived provider in `settings.providers` when the spec needs one; or a message."""
     if spec.ref is None:
-        return Target("run", settings.chain("run"), None, None, use_prompt_model=True)
+        return Target("run", settings.chain("run"), None, None, use_prompt_model=True, provider="run")
     ref = spec.ref
     label = spec.label or ref
     overrides = spec.base_url or spec.api_key_env or spec.max_tokens is not None
     if ref in settings.providers:
         ps = settings.providers[ref]
         if not overrides:
-            return Target(label, [ref], ps.kind, ps.model, temperature=spec.temperature, max_tokens=spec.max_tokens)
+            return Target(label, [ref], ps.kind, ps.model, temperature=spec.temperature, max_tokens=spec.max_tokens,
+                          provider=spec.label or ref)
         kind, model = ps.kind, ps.model
     else:
         kind, model, problem = parse_provider_id(ref)
@@ -179,7 +183,8 @@ def resolve_target(spec: TargetSpec, settings: RouterSettings, catalog: Any) -> 
         ps.max_tokens = spec.max_tokens
     name = f"eval:{label}"
     settings.providers[name] = ps
-    return Target(label, [name], kind, model, temperature=spec.temperature, max_tokens=spec.max_tokens)
+    return Target(label, [name], kind, model, temperature=spec.temperature, max_tokens=spec.max_tokens,
+                  provider=spec.label or (bases[0] if bases else kind))
 
 
 # -- rendering ----------------------------------------------------------------------------------------------------
@@ -259,7 +264,9 @@ class Evaluation:
     ) -> None:
         from promptls.catalog import load_catalog
 
-        self.settings = dataclasses.replace(router_settings, providers=dict(router_settings.providers))
+        # Repeats are identical requests sent on purpose: coalescing them into one call would measure nothing.
+        self.settings = dataclasses.replace(router_settings, providers=dict(router_settings.providers),
+                                            cache=dataclasses.replace(router_settings.cache, coalesce=False))
         self.eval = eval_settings
         self.config = config
         self.catalog = load_catalog(getattr(config, "models", None) or None)
@@ -469,8 +476,7 @@ class Evaluation:
         from promptls.providers.errors import ProviderError, RouterError
 
         t = job.target
-        res = CaseResult(job.suite.path, job.prompt.label, t, job.case, job.repeat,
-                         provider=t.chain[0] if len(t.chain) == 1 and not t.chain[0].startswith("eval:") else t.label,
+        res = CaseResult(job.suite.path, job.prompt.label, t, job.case, job.repeat, provider=t.provider,
                          model=t.model or "")
         if job.request is None:
             res.error = job.render_error
