@@ -110,7 +110,7 @@ class AnthropicFake(FakeProvider):
         final_usage = {**usage, "output_tokens": len(tokens)}
         term += [
             sse({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-                 "usage": final_usage}, "message_delta"),
+                 **({} if fault.no_usage else {"usage": final_usage})}, "message_delta"),
             sse({"type": "message_stop"}, "message_stop"),
         ]
         headers = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", **self._headers()}
@@ -138,6 +138,10 @@ class AnthropicFake(FakeProvider):
                 "anthropic-ratelimit-requests-reset": _rfc3339(30),
             }
         return {"type": "error", "error": {"type": etype, "message": message}, "request_id": "req_err"}, headers
+
+    def auth_echo_body(self, key: str) -> Any:
+        return {"type": "error", "error": {"type": "authentication_error", "message": f"invalid x-api-key: {key}"},
+                "request_id": "req_err"}
 
     def error_frame(self, error: str) -> bytes:
         etype, message = _ERRORS.get(error, _ERRORS["server"])

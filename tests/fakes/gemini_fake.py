@@ -84,6 +84,8 @@ class GeminiFake(FakeProvider):
         toks = [sse(self._chunk(model, [{"text": t}], usage), sep=crlf) for t in tokens]
         final_usage = {"promptTokenCount": prompt, "candidatesTokenCount": len(tokens),
                        "totalTokenCount": prompt + len(tokens)}
+        if fault.no_usage:
+            final_usage = usage
         parts: list[dict[str, Any]] = [{"text": ""}]
         if fault.tool:
             parts = [{"functionCall": {"name": fault.tool["name"], "args": fault.tool.get("input", {})}}]

@@ -42,6 +42,9 @@ class Fault:
           without the terminal event).
     error: the error type for "status"/"error_event" bodies: rate_limit, overloaded, server, auth, not_found,
            overflow, quota_day, spend, filtered, bad_request (default chosen from the status).
+    terminal_frames: with kind "ok", write only this many of the stream's closing frames, then end the body
+           cleanly (OpenAI: 1 = the finish chunk without the usage chunk and `[DONE]`).
+    no_usage: answer without the usage the protocol carries (a server that ignores `include_usage`).
     """
 
     kind: str = "ok"
@@ -54,6 +57,8 @@ class Fault:
     token_delay_s: float = 0.0
     tokens: list[str] | None = None
     tool: dict[str, Any] | None = None
+    terminal_frames: int | None = None
+    no_usage: bool = False
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Fault:
@@ -221,6 +226,8 @@ class FakeProvider:
         self.requests: list[Request] = []
         self.client_closed = 0
         self.completed = 0
+        #: Answer every request (model lists included) with a 401 whose body quotes the key it was sent.
+        self.echo_key_401 = False
 
     # scripting ------------------------------------------------------------------------------------------------
     def push(self, *faults: Fault) -> None:
@@ -233,6 +240,7 @@ class FakeProvider:
             self.requests.clear()
             self.client_closed = 0
             self.completed = 0
+            self.echo_key_401 = False
 
     def next_fault(self) -> Fault:
         with self._lock:
@@ -269,6 +277,11 @@ class FakeProvider:
     def malformed_frame(self) -> bytes:
         raise NotImplementedError
 
+    def auth_echo_body(self, key: str) -> Any:
+        """A 401 body that quotes the key it refused (some servers and proxies do)."""
+        return {"error": {"message": f"Incorrect API key provided: {key}. Check the key.", "type": "auth",
+                          "code": "invalid_api_key"}}
+
     # dispatch --------------------------------------------------------------------------------------------------
     async def handle(self, req: Request, w: Writer) -> None:
         if req.path.startswith("/__fake__/"):
@@ -276,6 +289,9 @@ class FakeProvider:
             return
         with self._lock:
             self.requests.append(req)
+        if self.echo_key_401:
+            await w.send_json(401, self.auth_echo_body(_sent_key(req)))
+            return
         if not self.is_model_call(req):
             await self.other(req, w)
             return
@@ -317,7 +333,7 @@ class FakeProvider:
             if fault.kind in STREAM_FAULTS:
                 await self._break(fault, w)
                 return
-            for frame in plan.terminal:
+            for frame in plan.terminal[: fault.terminal_frames]:
                 await w.chunk(frame)
             await w.finish()
             self.completed += 1
@@ -351,6 +367,14 @@ class FakeProvider:
             await w.send_json(200, {"ok": True})
         else:
             await w.send_json(404, {"error": "unknown control route"})
+
+
+def _sent_key(req: Request) -> str:
+    """The key a client sent, however its SDK sends it."""
+    auth = req.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:]
+    return req.headers.get("x-api-key") or req.headers.get("x-goog-api-key") or (req.query.get("key") or [""])[0]
 
 
 def _default_error(status: int) -> str:

@@ -112,7 +112,7 @@ class OpenAIFake(FakeProvider):
             for part in (args[:half], args[half:]):
                 toks.append(sse(self._chunk(model, {"tool_calls": [{"index": 0, "function": {"arguments": part}}]})))
         term = [sse(self._chunk(model, {}, finish))]
-        if (body.get("stream_options") or {}).get("include_usage"):
+        if (body.get("stream_options") or {}).get("include_usage") and not fault.no_usage:
             usage = {**self._chunk(model, {}), "choices": [], "usage": self._usage(body, len(tokens))}
             term.append(sse(usage))
         term.append(b"data: [DONE]\n\n")
@@ -131,7 +131,7 @@ class OpenAIFake(FakeProvider):
                 "logprobs": None,
                 "finish_reason": "stop",
             }],
-            "usage": self._usage(body, len(tokens)),
+            **({} if fault.no_usage else {"usage": self._usage(body, len(tokens))}),
         }
 
     def error_response(self, status: int, error: str, fault: Fault) -> tuple[Any, dict[str, str]]:

@@ -440,7 +440,11 @@ class Router:
     async def _count(self, provider: Provider, preq: ChatRequest, produced: list[str]) -> Usage:
         """Prompt and output tokens counted with the project's token counter (in a worker thread: the first
         count of a process builds the encoding)."""
-        return await asyncio.to_thread(count_usage, provider.kind, preq.model, preq.messages, "".join(produced))
+        usage = await asyncio.to_thread(count_usage, provider.kind, preq.model, preq.messages, "".join(produced))
+        limit = preq.max_tokens or provider.settings.max_tokens
+        if limit and usage.output_tokens > limit:  # no backend bills past the output limit it was given
+            usage = dataclasses.replace(usage, output_tokens=limit)
+        return usage
 
     def _skip(self, ctx: _Ctx, name: str, why: str, *, quiet: bool = False) -> None:
         line = f"{name}: {redact_text(why, self._known_keys())}"
