@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -65,9 +66,9 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-def run_scenario(nvim: Path, tmp_path: Path, name: str, args: dict[str, Any], server: list[str] | str,
-                 extra_env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a scenario in a fresh headless Neovim; return what it recorded, or fail with its error and logs."""
+def _scenario_env(tmp_path: Path, name: str, args: dict[str, Any], server: list[str] | str,
+                  extra_env: dict[str, str] | None) -> tuple[dict[str, str], Path, Path]:
+    """The environment a scenario runs in, the JSON file it writes and Neovim's home."""
     out = tmp_path / f"{name}.json"
     home = tmp_path / "nvim-home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "VIM", "MYVIMRC", "XDG_"))}
@@ -79,13 +80,20 @@ def run_scenario(nvim: Path, tmp_path: Path, name: str, args: dict[str, Any], se
         "XDG_CACHE_HOME": str(home / "cache"),
         "PROMPTLS_NVIM_PLUGIN": str(PLUGIN),
         "PROMPTLS_NVIM_FIXTURES": str(FIXTURES),
-        "PROMPTLS_NVIM_SCENARIO": name,
+        "PROMPTLS_NVIM_SCENARIO": args.get("scenario", name),
         "PROMPTLS_NVIM_ARGS": json.dumps(args),
         "PROMPTLS_NVIM_SERVER": server if isinstance(server, str) else json.dumps(server),
         "PROMPTLS_NVIM_OUT": str(out),
         "PROMPTLS_NVIM_TOTAL_MS": str((RUN_TIMEOUT_S - 10) * 1000),
         **(extra_env or {}),
     })
+    return env, out, home
+
+
+def run_scenario(nvim: Path, tmp_path: Path, name: str, args: dict[str, Any], server: list[str] | str,
+                 extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a scenario in a fresh headless Neovim; return what it recorded, or fail with its error and logs."""
+    env, out, home = _scenario_env(tmp_path, name, args, server, extra_env)
     cwd = Path(args.get("cwd", tmp_path))
     proc = subprocess.run([str(nvim), "--headless", "-n", "-i", "NONE", "-u", str(FIXTURES / "init.lua")],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
@@ -125,7 +133,8 @@ def test_diagnostics_arrive(nvim: Path, server_cmd: list[str], workspace: Path, 
     # promptls/status reached the plugin: kept for the statusline and announced as `User PromptlsStatus`.
     tokens = res["status"]["activeFile"]["tokens"]
     assert isinstance(tokens, int) and tokens > 0
-    assert f"{tokens} tok" in res["statusline"]
+    # The statusline shows the server's own text (the same string as the lens and `promptls check`).
+    assert res["status"]["activeFile"]["text"] in res["statusline"] and "tokens" in res["statusline"]
     assert res["status_events"] >= 1
 
 
@@ -200,6 +209,9 @@ def test_hover_renders(nvim: Path, server_cmd: list[str], workspace: Path, tmp_p
     assert "topic" in var_text
     assert model_text != var_text
     assert hovers["gpt-4o-mini"]["filetype"] == "markdown"
+    # One field per line: no blank line between "context window", "max output", "price"... (issue 16)
+    model_lines = hovers["gpt-4o-mini"]["lines"]
+    assert len(model_lines) >= 4 and all(line.strip() for line in model_lines), model_lines
 
 
 @pytest.mark.slow
@@ -217,6 +229,10 @@ def test_quick_fix_applies(nvim: Path, server_cmd: list[str], workspace: Path, t
     assert "MD001" not in _codes(res["after"])
     # The file on disk is untouched: the fix is an edit in the buffer, for the user to save.
     assert "gpt-4o-mnii" in (workspace / "typo_model.prompt").read_text()
+    # The lens followed the fix: it named the typo before and names the replacement after, with no other edit.
+    assert "gpt-4o-mnii" in res["lens_before"][0]["text"]
+    assert "gpt-4o-mnii" not in res["lens_after"][0]["text"]
+    assert res["line_after"].removeprefix("model: ") in res["lens_after"][0]["text"]
 
 
 @pytest.mark.slow
@@ -251,6 +267,107 @@ def test_user_commands_and_restart(nvim: Path, server_cmd: list[str], workspace:
         assert res["usage_answered"]
     if "promptls.runPrompt" in res["server_commands"]:
         assert res["run_answered"]
+
+
+@pytest.mark.slow
+def test_checkhealth_prints_the_version_once(nvim: Path, server_cmd: list[str], tmp_path: Path) -> None:
+    res = run_scenario(nvim, tmp_path, "health", {}, server_cmd)
+    line = next(ln for ln in res["lines"] if "Neovim" in ln)
+    version = subprocess.run([str(nvim), "--version"], capture_output=True, text=True, timeout=30).stdout
+    number = version.split()[1].lstrip("v")  # "NVIM v0.11.4"
+    assert line.count(number) == 1 and "+" not in line, line
+
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SCREEN_PY = """import anthropic
+
+client = anthropic.Anthropic(api_key="{key}")
+reply = client.messages.create(model="claude-3-sonnet-20240229", messages=[])
+"""
+
+
+def capture_screen(nvim: Path, tmp_path: Path, name: str, args: dict[str, Any], server: list[str],
+                   size: tuple[int, int] = (200, 14)) -> tuple[dict[str, Any], list[str]]:
+    """Run a scenario in a real terminal UI (Neovim in a tmux pane of `size`), wait for its result, capture the
+    screen (plain text and with colours, saved under tests/clients/artifacts/) and end it."""
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        pytest.skip("capturing a screen needs tmux")
+    env, out, _home = _scenario_env(tmp_path, name, {**args, "hold_ms": 60000}, server, None)
+    env["TERM"] = "xterm-256color"
+    socket = f"promptls-test-{secrets.token_hex(4)}"
+    cmd = [str(nvim), "-n", "-i", "NONE", "-u", str(FIXTURES / "init.lua")]
+    base = [tmux, "-L", socket, "-f", "/dev/null"]
+    subprocess.run([*base, "new-session", "-d", "-s", "s", "-x", str(size[0]), "-y", str(size[1]), "--", *cmd],
+                   env=env, cwd=tmp_path, check=True, timeout=30)
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while not out.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not out.exists():
+            pytest.fail(f"scenario {name} wrote no result within {RUN_TIMEOUT_S} s")
+        time.sleep(0.5)  # the last redraw reaches the pane
+        plain = subprocess.run([*base, "capture-pane", "-p", "-t", "s"], capture_output=True, text=True,
+                               timeout=30, check=True).stdout
+        ansi = subprocess.run([*base, "capture-pane", "-p", "-e", "-t", "s"], capture_output=True, text=True,
+                              timeout=30, check=True).stdout
+    finally:
+        subprocess.run([*base, "kill-server"], capture_output=True, timeout=30)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"nvim-{name}.txt").write_text(plain)
+    (ARTIFACTS / f"nvim-{name}.ansi").write_text(ansi)
+    payload = json.loads(out.read_text())
+    if not payload["ok"]:
+        pytest.fail(f"scenario {name} failed: {payload['error']}\n--- screen:\n{plain}")
+    return payload["result"], plain.splitlines()
+
+
+def _screen_line(lines: list[str], text: str) -> int:
+    return next(i for i, line in enumerate(lines) if text in line)
+
+
+@pytest.mark.slow
+def test_screen_shows_the_most_severe_finding_of_each_line(nvim: Path, server_cmd: list[str], workspace: Path,
+                                                          tmp_path: Path) -> None:
+    """A Python file with two findings on each of two lines (a literal key: error, and a client without a timeout:
+    info; a call without max_tokens: error, on a deprecated model: warning), seen in a real terminal: each line's
+    sign and virtual text show its most severe finding, and the call's lens sits on its own line above the call
+    and says the call fails instead of pricing it."""
+    key = "sk-ant-api03-" + secrets.token_urlsafe(30).replace("-", "x")  # made at run time, never a literal
+    screen = workspace / "screen.py"
+    screen.write_text(SCREEN_PY.format(key=key))
+    res, lines = capture_screen(nvim, tmp_path, "screen", {"file": str(screen),
+                                                           "expect_codes": ["SC001", "SD003", "SD001", "MD002"]},
+                                server_cmd)
+    shown = {v["line"]: v["text"] for v in res["virtual_text"]}
+    assert len(res["virtual_text"]) == 2, res["virtual_text"]  # one per line, not one per finding
+    assert "API key" in shown[2] and "timeout" not in shown[2], shown
+    assert "max_tokens" in shown[3] and "deprecated" not in shown[3], shown
+    client_row = _screen_line(lines, "client = anthropic.Anthropic(")
+    call_row = _screen_line(lines, "reply = client.messages.create(")
+    assert "API key" in lines[client_row] and "timeout" not in lines[client_row], lines
+    assert lines[client_row].startswith("E "), lines  # the sign column: the error's sign, not the info's
+    assert "max_tokens" in lines[call_row] and "deprecated" not in lines[call_row], lines
+    assert lines[call_row].startswith("E "), lines
+    lens = lines[call_row - 1]
+    assert "Fails: `max_tokens` missing (SD001)" in lens and "$" not in lens, lines
+    assert [ln["line"] for ln in res["lenses"]] == [3] and res["lenses"][0]["above"] is True
+
+
+@pytest.mark.slow
+def test_screen_of_a_prompt_keeps_the_figures_out_of_the_diagnostics(nvim: Path, server_cmd: list[str],
+                                                                    workspace: Path, tmp_path: Path) -> None:
+    """broken.prompt in a real terminal: the lens (tokens and cost) is its own line under the first line, the
+    statusline shows the server's figures, and each finding's line shows that finding, not a token count."""
+    res, lines = capture_screen(nvim, tmp_path, "screen-prompt",
+                                {"scenario": "screen", "file": str(workspace / "broken.prompt"),
+                                 "expect_codes": ["MD001", "TP002", "VR001"]}, server_cmd)
+    assert not any(d["code"] in ("TK001", "TK004") for d in res["diagnostics"])
+    lens_row = _screen_line(lines, res["lenses"][0]["text"].strip())
+    assert "tokens" in lines[lens_row] and lines[lens_row - 1].rstrip().endswith("---"), lines
+    model_row = _screen_line(lines, "model: openai/gpt-4o-mnii")
+    assert "Unknown model" in lines[model_row] and "tokens" not in lines[model_row], lines
+    assert "tokens" in lines[-2] or "tokens" in lines[-1], lines  # the statusline
 
 
 def _fake_openai() -> ModuleType:

@@ -51,13 +51,15 @@ def failure(findings, span=None) -> str | None:
 
 
 def _call_md(a: Analysis, est) -> str:
+    from promptls.lsp.features import BREAK
+
     fails = failure(a.report.findings, est.site.span)
     if fails:
-        return f"\n\n{fails}."
+        return f"{BREAK}{fails}."
     if not est.input_tokens and not est.output_tokens:
         return ""
     scope = "" if est.complete else " (the parts known statically)"
-    return f"\n\nThis call: {of_estimate(est).long}{scope}."
+    return f"{BREAK}This call: {of_estimate(est).long}{scope}."
 
 
 def _hover(a: Analysis, span, text: str) -> lsp.Hover:

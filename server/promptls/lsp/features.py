@@ -19,6 +19,9 @@ from promptls.positions import LineIndex, Span, units_len
 
 log = logging.getLogger(__name__)
 
+# A Markdown hard line break between a hover's fields: one field per line, without the blank line that a
+# paragraph break shows in Neovim's hover window.
+BREAK = "  \n"
 HANDLEBARS_HELPERS = ["if", "unless", "each", "with", "lookup", "log"]
 DOTPROMPT_HELPERS = ["role", "history", "section", "media", "json", "ifEquals", "unlessEquals"]
 
@@ -90,7 +93,7 @@ def _call_md(a: Analysis) -> str:
         return ""
     fails = code_features.failure(a.report.findings)
     note = f" ({t.rendered_with})" if t.rendered_with else ""
-    return f"\n\n{fails}." if fails else f"\n\nThis call: {of_report(t).long}{note}."
+    return f"{BREAK}{fails}." if fails else f"{BREAK}This call: {of_report(t).long}{note}."
 
 
 def _md(a: Analysis, span: Span, text: str) -> lsp.Hover:
@@ -115,7 +118,7 @@ def _var_md(a: Analysis, name: str) -> str:
     uses = sorted({a.index.pos(r.span.start).line + 1 for r in doc.template.refs if r.root == name})
     lines.append("used on line" + ("s " if len(uses) != 1 else " ") + ", ".join(map(str, uses)) if uses else
                  "never used in the template")
-    return "\n\n".join(lines)
+    return BREAK.join(lines)
 
 
 def _short(v) -> str:
@@ -148,7 +151,7 @@ def _model_md(ls, ref: str, provider: str | None) -> str:
         when = f" on {info.deprecation_date}" if info.deprecation_date else ""
         succ = f"; successor `{info.successor}`" if info.successor else ""
         parts.append(f"**{status}**{when}{succ}")
-    return "\n\n".join(parts)
+    return BREAK.join(parts)
 
 
 # -- inlay hints and code lenses ----------------------------------------------------------------------------

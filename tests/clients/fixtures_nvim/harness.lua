@@ -31,6 +31,13 @@ local function write_and_quit(ok, err)
   local f = assert(io.open(out_path, "w"))
   f:write(encoded)
   f:close()
+  if ok and H.hold_ms then
+    -- A scenario that shows a screen keeps it up for the test to capture (tmux), then quits by itself.
+    vim.defer_fn(function()
+      vim.cmd("qall!")
+    end, H.hold_ms)
+    return
+  end
   vim.cmd("qall!")
 end
 

@@ -46,6 +46,22 @@ local function cursor_on(text)
   return pos
 end
 
+--- The code lens texts the plugin drew in a buffer (virtual lines), as { line = 0-based, text = ..., above = bool }.
+local function lenses(bufnr)
+  local ns = api.nvim_create_namespace("promptls.lens")
+  local out = {}
+  for _, m in ipairs(api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })) do
+    local chunks = {}
+    for _, vl in ipairs(m[4].virt_lines or {}) do
+      for _, chunk in ipairs(vl) do
+        chunks[#chunks + 1] = chunk[1]
+      end
+    end
+    out[#out + 1] = { line = m[2], text = table.concat(chunks), above = m[4].virt_lines_above or false }
+  end
+  return out
+end
+
 local function close_floats(H)
   for _, f in ipairs(H.floats()) do
     pcall(api.nvim_win_close, f.win, true)
@@ -120,6 +136,10 @@ function S.quickfix(H, a)
     end
   end
   H.result.line_before = api.nvim_buf_get_lines(buf, diag.lnum, diag.lnum + 1, false)[1]
+  H.result.lens_before = H.wait("the code lens", function()
+    local l = lenses(buf)
+    return #l > 0 and l
+  end)
   api.nvim_win_set_cursor(0, { diag.lnum + 1, diag.col })
 
   -- The user picks from the code action menu: the first action that says it fixes our diagnostic.
@@ -150,6 +170,57 @@ function S.quickfix(H, a)
     H.result.after = H.diagnostics(buf)
     return not promptls_codes(buf)[a.code]
   end)
+  -- The lens follows the fix without any other edit (it names the model the fix replaced).
+  H.wait("the code lens to follow the fix", function()
+    H.result.lens_after = lenses(buf)
+    local text = (H.result.lens_after[1] or {}).text or ""
+    return text ~= "" and text ~= H.result.lens_before[1].text
+  end)
+end
+
+function S.health(H, _)
+  vim.cmd("checkhealth promptls")
+  H.result.lines = H.wait("the health report", function()
+    local lines = api.nvim_buf_get_lines(0, 0, -1, false)
+    for _, line in ipairs(lines) do
+      if line:find("Neovim", 1, true) then
+        return lines
+      end
+    end
+  end)
+end
+
+--- Open a file in a real UI (the test runs Neovim in tmux), show what a user with virtual text on sees, record
+--- the lenses and diagnostics, and hold the screen for the test to capture (H.hold_ms).
+function S.screen(H, a)
+  vim.diagnostic.config({ virtual_text = true, signs = true, underline = true })
+  vim.o.statusline = "%f %= %{v:lua.require'promptls'.statusline()}"
+  vim.o.laststatus = 2
+  vim.o.number = true
+  local buf = open(a.file)
+  H.client(buf)
+  wait_codes(H, buf, a.expect_codes)
+  H.result.lenses = H.wait("code lenses", function()
+    local l = lenses(buf)
+    return #l >= (a.min_lenses or 1) and l
+  end)
+  H.result.diagnostics = H.diagnostics(buf)
+  -- What the virtual text handler drew for promptls, per line: the messages of its extmarks.
+  H.result.virtual_text = {}
+  for name, ns in pairs(api.nvim_get_namespaces()) do
+    if name:find("promptls", 1, true) and name:find("virtual_text", 1, true) then
+      for _, m in ipairs(api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })) do
+        local chunks = {}
+        for _, c in ipairs(m[4].virt_text or {}) do
+          chunks[#chunks + 1] = c[1]
+        end
+        table.insert(H.result.virtual_text, { line = m[2], text = table.concat(chunks) })
+      end
+    end
+  end
+  vim.cmd("redraw!")
+  H.sleep(300)
+  H.hold_ms = a.hold_ms or 20000
 end
 
 function S.filetypes(H, a)

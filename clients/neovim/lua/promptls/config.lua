@@ -24,6 +24,8 @@ M.name = "promptls"
 ---@field settings table           the `promptls` settings section: the same keys as promptls.toml
 ---@field commands boolean         define :PromptlsRun, :PromptlsUsage, :PromptlsRestart
 ---@field inline promptls.InlineOptions
+---@field lenses boolean          code lenses (tokens and cost per call) as a virtual line above their line
+---@field most_severe_per_line boolean  signs and virtual text show the most severe promptls finding of a line
 ---@field on_status? fun(status: table)  called with every `promptls/status` notification
 ---@field lsp table                extra vim.lsp.Config fields (on_attach, capabilities, ...), merged last
 
@@ -50,6 +52,8 @@ M.defaults = {
       trigger = "<M-\\>",
     },
   },
+  lenses = true,
+  most_severe_per_line = true,
   on_status = nil,
   lsp = {},
 }
@@ -67,6 +71,8 @@ function M.resolve(opts)
   vim.validate("settings", merged.settings, "table")
   vim.validate("inline", merged.inline, "table")
   vim.validate("on_status", merged.on_status, "function", true)
+  vim.validate("lenses", merged.lenses, "boolean")
+  vim.validate("most_severe_per_line", merged.most_severe_per_line, "boolean")
   return merged
 end
 

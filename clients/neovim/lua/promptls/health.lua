@@ -5,7 +5,9 @@ function M.check()
   local h = vim.health
   h.start("promptls")
   if vim.fn.has("nvim-0.11") == 1 then
-    h.ok("Neovim " .. tostring(vim.version()))
+    -- tostring(vim.version()) appends the build (`0.11.4+v0.11.4`); the version once is what people compare.
+    local v = vim.version()
+    h.ok(("Neovim %d.%d.%d%s"):format(v.major, v.minor, v.patch, v.prerelease and ("-" .. v.prerelease) or ""))
   else
     h.error("Neovim 0.11 or newer is needed (vim.lsp.config / vim.lsp.enable)")
   end

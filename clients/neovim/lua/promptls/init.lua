@@ -28,7 +28,15 @@ function M.setup(opts)
 
   status.on_status = o.on_status
   inline.opts = o.inline
-  vim.lsp.config(config.name, config.lsp_config(o, cmd, { ["promptls/status"] = status.handler }))
+  local ui = require("promptls.ui")
+  local handlers = { ["promptls/status"] = status.handler }
+  if o.lenses then
+    handlers["workspace/codeLens/refresh"] = ui.on_refresh
+  end
+  if o.most_severe_per_line then
+    ui.wrap_handlers()
+  end
+  vim.lsp.config(config.name, config.lsp_config(o, cmd, handlers))
 
   local group = vim.api.nvim_create_augroup("promptls", { clear = true })
   vim.api.nvim_create_autocmd("LspAttach", {
@@ -41,6 +49,9 @@ function M.setup(opts)
       if o.inline.enabled and client:supports_method("textDocument/inlineCompletion", args.buf) then
         inline.attach(args.buf, client)
       end
+      if o.lenses then
+        ui.attach(args.buf, group)
+      end
     end,
   })
   vim.api.nvim_create_autocmd("LspDetach", {
@@ -49,6 +60,7 @@ function M.setup(opts)
       local client = vim.lsp.get_client_by_id(args.data.client_id)
       if client and client.name == config.name then
         inline.detach(args.buf)
+        ui.detach(args.buf)
         status.by_client[client.id] = nil
       end
     end,

@@ -5,7 +5,8 @@ local M = {}
 ---@field state "idle"|"busy"
 ---@field provider string|nil
 ---@field sessionCostUsd number
----@field activeFile {uri: string, tokens: integer, costUsd: number|nil, exact: boolean}|nil
+---@field sessionCostText string|nil
+---@field activeFile {uri: string, tokens: integer, costUsd: number|nil, exact: boolean, text: string}|nil
 
 ---@type table<integer, promptls.Status>
 M.by_client = {}
@@ -40,15 +41,6 @@ function M.get(bufnr)
   end
 end
 
-local function human_tokens(n)
-  if n >= 10000 then
-    return string.format("%.0fk", n / 1000)
-  elseif n >= 1000 then
-    return string.format("%.1fk", n / 1000)
-  end
-  return tostring(n)
-end
-
 --- A short string for 'statusline' / lualine: tokens and cost of the current prompt file, provider, busy state.
 --- Example: `vim.o.statusline = "%f %= %{v:lua.require'promptls'.statusline()}"`
 ---@return string
@@ -59,11 +51,10 @@ function M.statusline()
   end
   local parts = {}
   local file = s.activeFile
-  if file and file.uri == vim.uri_from_bufnr(0) then
-    table.insert(parts, (file.exact and "" or "~") .. human_tokens(file.tokens or 0) .. " tok")
-    if file.costUsd then
-      table.insert(parts, string.format("$%.4f", file.costUsd))
-    end
+  if file and file.uri == vim.uri_from_bufnr(0) and type(file.text) == "string" then
+    -- The server's own words (`~285 tokens · $0.000068/call`): the lens, the hover and `promptls check` say
+    -- the same; formatting numbers here would make a second, different figure.
+    table.insert(parts, file.text)
   end
   if s.provider then
     table.insert(parts, s.provider)
