@@ -71,6 +71,15 @@ You write short poems.
 {{role "user"}}
 """
 
+CLEAN_PROMPT = """\
+---
+model: openai/gpt-5.2
+config:
+  maxOutputTokens: 5
+---
+Say hi.
+"""
+
 RUN_PROMPT = """\
 ---
 model: openai/gpt-4o-mini
@@ -216,6 +225,7 @@ def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer
     (workspace / "broken.prompt").write_text(BROKEN_PROMPT)
     (workspace / "inline.prompt").write_text(INLINE_PROMPT)
     (workspace / "run.prompt").write_text(RUN_PROMPT)
+    (workspace / "clean.prompt").write_text(CLEAN_PROMPT)
     (workspace / "bot.py").write_text(SDK_CODE)
     (workspace / "train.jsonl").write_text(DATASET)
 
@@ -307,6 +317,29 @@ def _drive(cs: CodeServer, scenario: str, *args: str, timeout_s: int = 90) -> di
             f"extension logs:\n{cs.extension_logs()}"
         )
     return report
+
+
+@pytest.mark.slow
+def test_clean_prompt_figures_not_problems_and_one_cost_string(code_server: CodeServer) -> None:
+    """A clean prompt leaves the Problems panel empty while its lens, status bar and hover carry the figures,
+    and the cost is the same string on each of them and in `promptls check`."""
+    check = _run([str(PROMPTLS), "check", "--format", "json", str(code_server.workspace / "clean.prompt")],
+                 timeout=120, cwd=code_server.workspace)
+    data = json.loads(check.stdout)["files"][0]
+    from promptls.figures import format_cost
+
+    cost = format_cost(data["cost_usd"]) + "/call"
+    text = _run([str(PROMPTLS), "check", str(code_server.workspace / "clean.prompt")], timeout=120,
+                cwd=code_server.workspace).stdout
+    assert cost in text and cost != "$0/call", text
+    report = _drive(code_server, "figures", "--file", "clean.prompt", "--expect", cost)
+    assert report["problems"] == [], report["problems"]
+    assert any(cost in lens for lens in report["codeLenses"]), report["codeLenses"]
+    status = [item["text"] for item in report["statusBar"] if item["id"].endswith("promptls.status")]
+    assert status and cost in status[0], report["statusBar"]
+    assert cost in report["hover"], report["hover"]
+    tokens = f"{data['tokens']['input'] + 5:,} tokens"
+    assert tokens in status[0] and any(tokens in lens for lens in report["codeLenses"]), report
 
 
 @pytest.mark.slow

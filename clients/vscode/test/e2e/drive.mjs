@@ -6,6 +6,8 @@
 //   node drive.mjs inline   --url URL --folder DIR --file NAME --type TEXT --expect TEXT --shots DIR
 //   node drive.mjs notification --url URL --folder DIR --file NAME --expect TEXT --shots DIR
 //   node drive.mjs codelens --url URL --folder DIR --file NAME --lens TITLE --expect TEXT --shots DIR
+//   node drive.mjs figures  --url URL --folder DIR --file NAME --expect TEXT --shots DIR
+//     (a clean prompt: its code lens, the Problems panel, the status bar and the hover on line 2's end)
 //
 // Every wait is bounded; on failure a screenshot goes to <shots>/<scenario>-failure.png.
 import { mkdirSync } from 'node:fs';
@@ -79,6 +81,8 @@ try {
     await page.locator('.notification-toast', { hasText: opts.expect }).first().waitFor();
   } else if (scenario === 'codelens') {
     await codeLens(page);
+  } else if (scenario === 'figures') {
+    await figures(page);
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }
@@ -193,6 +197,35 @@ async function codeLens(page) {
   await page.waitForFunction((text) => document.body.innerText.replace(/\u00a0/g, ' ').includes(text), opts.expect, {
     timeout: timeoutMs,
   });
+}
+
+async function figures(page) {
+  await serverReady(page);
+  step(`wait for a code lens with ${JSON.stringify(opts.expect)}`);
+  await page.locator('.codelens-decoration', { hasText: opts.expect }).first().waitFor();
+  report.codeLenses = await page.locator('.codelens-decoration').allInnerTexts();
+  step('wait for the status bar to show the figures');
+  await page.locator('[id$="promptls.status"]', { hasText: opts.expect }).first().waitFor();
+  step('hover on the model (line 2)');
+  const editor = page.locator('.monaco-editor .view-lines').first();
+  await editor.click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+I');
+  const hover = page.locator('.monaco-hover-content, .monaco-hover .hover-contents').first();
+  await hover.waitFor();
+  report.hover = (await hover.innerText()).replace(/\u00a0/g, ' ');
+  await page.screenshot({ path: path.join(opts.shots, 'figures-hover.png') });
+  await page.keyboard.press('Escape');
+  step('open the Problems panel');
+  await page.keyboard.press('Control+Shift+M');
+  const panel = page.locator('.markers-panel');
+  await panel.waitFor();
+  await page.waitForTimeout(1500); // diagnostics, if any, have long arrived: the lens came after the analysis
+  report.problems = await panel.locator('.monaco-list-row').allInnerTexts();
 }
 
 async function runCommand(page, label) {
