@@ -15,7 +15,7 @@ stamp=.venv/.promptls-installed
 want=$(sha256sum pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  "${pip[@]}" -e ".[dev,providers]"
+  "${pip[@]}" -e ".[dev,providers,tokenizers]"
   if ! .venv/bin/python -c "import llama_cpp" >/dev/null 2>&1; then
     mkdir -p "$CACHE/wheels"
     if ! ls "$CACHE"/wheels/llama_cpp_python-*.whl >/dev/null 2>&1; then

@@ -130,7 +130,7 @@ def test_formats_and_unknown_format(reports, root):
 def test_json_key_contract(reports, root):
     doc = json.loads(render("json", reports, root=str(root)))
     assert set(doc) == {"version", "files", "summary"}
-    assert doc["version"] == 2
+    assert doc["version"] == 3
     file_keys = {
         "path",
         "kind",
@@ -155,7 +155,7 @@ def test_json_key_contract(reports, root):
                 assert set(p) == {"line", "character"}
                 assert all(isinstance(v, int) for v in p.values())
     greet = doc["files"][0]
-    assert set(greet["tokens"]) == {"input", "output_reserved", "messages"}
+    assert set(greet["tokens"]) == {"input", "output_reserved", "messages", "error_pct"}
     assert greet["tokens"]["messages"] == [{"role": "system", "tokens": 20}, {"role": "user", "tokens": 100}]
     assert isinstance(greet["exact"], bool)
 

@@ -50,6 +50,7 @@ class CallFigures:
     exact: bool = True
     cost_usd: float | None = None
     lower_bound: bool = False  # only part of the input is known (a prompt computed at run time)
+    error_pct: int | None = None  # an estimate's measured error bound (bench/bench_estimates.py), if known
 
     @property
     def tokens(self) -> int:
@@ -80,14 +81,17 @@ class CallFigures:
 
     @property
     def long(self) -> str:
-        """`~285 tokens (29 input + 256 output) · $0.000068/call`: lenses, hovers and `check`."""
-        head = f"{self.tokens_text} ({self.split_text})"
+        """`~285 tokens (29 input + 256 output) · $0.000068/call`: lenses, hovers and `check`; an estimate with a
+        measured error bound says it: `~285 tokens (≈ ±12%; 29 input + 256 output)`."""
+        bound = f"≈ ±{self.error_pct}%; " if self.error_pct is not None and not self.exact else ""
+        head = f"{self.tokens_text} ({bound}{self.split_text})"
         return " · ".join(p for p in (head, self.cost_text) if p)
 
 
 def of_report(report) -> CallFigures:
     """The figures of a prompt's `TokenReport`."""
-    return CallFigures(report.input, report.output_reserved, report.exact, report.cost_usd)
+    return CallFigures(report.input, report.output_reserved, report.exact, report.cost_usd,
+                       error_pct=getattr(report, "error_pct", None))
 
 
 def of_estimate(est) -> CallFigures:

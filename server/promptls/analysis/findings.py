@@ -73,6 +73,7 @@ class TokenReport:
     messages: list[MessageTokens] = field(default_factory=list)
     cost_usd: float | None = None
     rendered_with: str = ""  # e.g. "defaults and samples for: topic, style"
+    error_pct: int | None = None  # an estimate's measured error bound, "≈ ±N%" (None: exact, or unmeasured)
 
 
 @dataclass(slots=True)

@@ -62,8 +62,34 @@ def _tiktoken_encoding_for(name: str) -> str | None:
         return None
 
 
+_LLAMA3 = re.compile(r"llama-?3(?:[.-]\d)*(?![.\d])")  # llama3, llama-3.1-8b, llama3.3:70b; not llama-30b
+_LLAMA4 = re.compile(r"llama-?4(?![.\d])")
+_QWEN35 = re.compile(r"^qwen3\.[56]")
+_QWEN = re.compile(r"^(?:qwen(?:\d(?:\.\d)?)?(?:-|$)|qwq)")
+_DEEPSEEK_V4 = re.compile(r"^deepseek-v4")
+
+
+def _extra_exact(tail: str) -> str | None:
+    """An exact tokenizer from ``promptls[tokenizers]`` for this model name, when the package is installed."""
+    from promptls.tokens import extra
+
+    if tail.startswith("llama") or "-llama" in tail:
+        name = "llama4" if _LLAMA4.search(tail) else "llama3" if _LLAMA3.search(tail) else None
+    elif tail.startswith(("qwen", "qwq")):
+        name = "qwen3.5" if _QWEN35.match(tail) else "qwen" if _QWEN.match(tail) else None
+    elif _DEEPSEEK_V4.match(tail):
+        name = "deepseek-v4"
+    elif tail in extra.mistral_models():
+        name = extra.MISTRAL_PREFIX + tail
+    else:
+        return None
+    return name if name is not None and extra.available(name) else None
+
+
 def tokenizer_for(model_id: str, provider: str) -> str:
-    """``o200k_base`` / ``cl100k_base`` for OpenAI models tiktoken knows, else ``estimate:<family>``."""
+    """``o200k_base`` / ``cl100k_base`` for OpenAI models tiktoken knows, an exact tokenizer from the
+    ``promptls[tokenizers]`` extra when installed (``llama3``, ``mistral-common:<model>``, ...), else
+    ``estimate:<family>``."""
     tail = model_tail(model_id)
     if tail.startswith("gpt-oss"):
         # gpt-oss uses o200k_harmony; tiktoken only maps names with a "gpt-oss-" prefix (not Ollama's "gpt-oss:20b").
@@ -74,6 +100,9 @@ def tokenizer_for(model_id: str, provider: str) -> str:
         return "o200k_base"
     if encoding == "cl100k_base":
         return "cl100k_base"
+    exact = _extra_exact(tail)
+    if exact is not None:
+        return exact
     for family, pattern in _FAMILY_PATTERNS:
         if pattern.search(tail):
             return f"estimate:{family}"

@@ -14,7 +14,7 @@ from promptls.output.located import LocatedFile, locate
 from promptls.output.summary import summarize
 from promptls.positions import Pos
 
-VERSION = 2  # 2: `kind`, `dataset`, `calls` per file; kinds, calls and examples in the summary
+VERSION = 3  # 2: `kind`, `dataset`, `calls` per file; kinds, calls and examples in the summary. 3: tokens.error_pct
 
 
 def _pos(p: Pos) -> dict[str, int]:
@@ -47,6 +47,8 @@ def _file(lf: LocatedFile) -> dict[str, Any]:
             {
                 "input": tokens.input,
                 "output_reserved": tokens.output_reserved,
+                # an estimate's measured error bound in percent (bench/bench_estimates.py); null when exact/unmeasured
+                "error_pct": tokens.error_pct,
                 "messages": [{"role": m.role, "tokens": m.tokens} for m in tokens.messages],
             }
             if tokens

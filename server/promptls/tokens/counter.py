@@ -1,4 +1,5 @@
-"""Token counters: exact ones over the bundled tiktoken encodings, labelled estimates for other families."""
+"""Token counters: exact ones over the bundled tiktoken encodings and the optional ``promptls[tokenizers]``
+packages, labelled estimates for other families."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ class TokenCounter:
     exact: bool
     family: str
     description: str
+    # For estimates: the measured error bound in percent (see estimates.measured_bound); None when exact or
+    # when the estimate could not be measured.
+    error_pct: int | None = None
 
     def count(self, text: str) -> int:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -89,6 +93,31 @@ class _Memo:
             self._chars += len(text)
 
 
+class ExtraExactCounter(TokenCounter):
+    """Exact count with an optional package's own tokenizer (see ``tokens.extra``), loaded on first use."""
+
+    def __init__(self, tokenizer_id: str, family: str) -> None:
+        from promptls.tokens import extra
+
+        self.name = tokenizer_id
+        self.exact = True
+        self.family = family
+        self.description = f"exact count with {tokenizer_id} ({extra.spec(tokenizer_id).distribution})"  # type: ignore[union-attr]
+        self._encode = extra.encoder(tokenizer_id)
+        self._memo = _Memo()
+
+    def count_uncached(self, text: str) -> int:
+        return len(self._encode(text))
+
+    def count(self, text: str) -> int:
+        hit = self._memo.get(text)
+        if hit is not None:
+            return hit
+        n = len(self._encode(text))
+        self._memo.put(text, n)
+        return n
+
+
 class EstimateCounter(TokenCounter):
     """Scaled count from a bundled encoding for a family whose tokenizer is not available offline."""
 
@@ -98,6 +127,9 @@ class EstimateCounter(TokenCounter):
         self.family = estimate.family
         self.estimate = estimate
         self.description = estimate.describe()
+        from promptls.tokens.estimates import measured_bound
+
+        self.error_pct = measured_bound(estimate.family)
         self._base = _exact_counter(estimate.base_encoding)
         self._factor = estimate.factor
 
@@ -121,7 +153,8 @@ def _exact_counter(encoding_name: str) -> TokenCounter:
 
 
 def counter_for_tokenizer(tokenizer_id: str) -> TokenCounter:
-    """The (per-process cached) counter for ``o200k_base``, ``cl100k_base`` or ``estimate:<family>``.
+    """The (per-process cached) counter for ``o200k_base``, ``cl100k_base``, an extra tokenizer (``llama3``,
+    ``mistral-common:<model>``, ...; see ``tokens.extra``) or ``estimate:<family>``.
 
     The first call for an encoding builds it from the bundled file (about 0.5-1 s); later calls are free.
     Raises ValueError for an id not in KNOWN_TOKENIZERS.
@@ -133,8 +166,16 @@ def counter_for_tokenizer(tokenizer_id: str) -> TokenCounter:
         counter = _counters.get(tokenizer_id)
         if counter is not None:
             return counter
+        from promptls.tokens import extra
+
+        found = extra.spec(tokenizer_id)
         if tokenizer_id in BUNDLED_ENCODINGS:
             counter = ExactCounter(tokenizer_id)
+        elif found is not None:
+            # Without the extra installed the family's estimate stands in, under its own (estimate:) name.
+            counter = (ExtraExactCounter(tokenizer_id, found.family) if extra.available(tokenizer_id)
+                       else counter_for_tokenizer(f"{ESTIMATE_PREFIX}{found.family}"
+                                                  if found.family in ESTIMATES else f"{ESTIMATE_PREFIX}unknown"))
         elif tokenizer_id.startswith(ESTIMATE_PREFIX) and tokenizer_id[len(ESTIMATE_PREFIX) :] in ESTIMATES:
             counter = EstimateCounter(ESTIMATES[tokenizer_id[len(ESTIMATE_PREFIX) :]])
         else:

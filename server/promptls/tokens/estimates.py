@@ -2,12 +2,15 @@
 
 Each estimate is ``ceil(exact count with a bundled encoding × factor)``. The factors and their expected
 error are written next to each family with where they come from; none of them is exact, and every counter
-built from this table says so (``exact=False``, name ``estimate:<family>``).
+built from this table says so (``exact=False``, name ``estimate:<family>``). The measured error bound of each
+method (``data/estimate_bounds.json``, written by bench/bench_estimates.py) is what reports show as "≈ ±N%".
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +25,23 @@ class FamilyEstimate:
 
     def describe(self) -> str:
         """One line for hovers and reports."""
-        return f"estimate for {self.family}: {self.base_encoding} count × {self.factor:g} (expected error {self.error})"
+        bound = measured_bound(self.family)
+        measured = f"measured ≈ ±{bound}%" if bound is not None else "error unmeasured"
+        return f"estimate for {self.family}: {self.base_encoding} count × {self.factor:g} ({measured})"
+
+
+@cache
+def _bounds() -> dict[str, int | None]:
+    from importlib import resources
+
+    text = resources.files("promptls").joinpath("data", "estimate_bounds.json").read_text(encoding="utf-8")
+    return {family: m.get("bound_pct") for family, m in json.loads(text)["methods"].items()}
+
+
+def measured_bound(family: str) -> int | None:
+    """The largest error (percent, rounded up) bench/bench_estimates.py measured for ``family``'s estimate
+    against exact tokenizers on its corpus; None where no offline reference exists (Claude, Gemini)."""
+    return _bounds().get(family)
 
 
 ESTIMATES: dict[str, FamilyEstimate] = {

@@ -64,7 +64,8 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
     if info is not None:
         price = ctx.catalog.price_call(info.id, chat.total, reserved)
         cost, tier_note = price.cost_usd, price.tier_note
-    report = TokenReport(counter.name, counter.exact, chat.total, reserved, msgs, cost, "; ".join(notes))
+    report = TokenReport(counter.name, counter.exact, chat.total, reserved, msgs, cost, "; ".join(notes),
+                         error_pct=None if counter.exact else counter.error_pct)
     ctx.extra["tier_note"] = tier_note
     return report, info, error
 
