@@ -397,9 +397,9 @@ class _Parser:
     def sp(self, a: int, b: int) -> Span:
         return Span(a + self.base, b + self.base)
 
-    def issue(self, kind: str, message: str, a: int, b: int) -> None:
+    def issue(self, kind: str, message: str, a: int, b: int, reaches_model: bool = False) -> None:
         if len(self.issues) < MAX_ISSUES:
-            self.issues.append(TemplateIssue(kind, message, self.sp(a, b)))
+            self.issues.append(TemplateIssue(kind, message, self.sp(a, b), reaches_model))
 
     # -- main loop --------------------------------------------------------------------------------
     def run(self) -> None:
@@ -464,14 +464,15 @@ class _Parser:
                 k += 1
             elif src.startswith("}}", k) and k + 1 < b:
                 if self.brace_depth < 2:
-                    message = "Found '}}' with no opening '{{'"
+                    # Handlebars and Mustache lex a `}}` outside a tag as content: it renders, it is sent.
+                    message = "Found '}}' with no opening '{{': the engine renders it as text, so it reaches the model"
                     if self.comment_hint is not None:
                         message += (
-                            " (a '{{! }}' comment ends at the first '}}' inside it; "
-                            "write comments that contain '}}' as '{{!-- --}}')"
+                            " (a '{{! }}' comment ends at the first '}}' inside it, and the rest of the comment is "
+                            "sent too; write comments that contain '}}' as '{{!-- --}}')"
                         )
                         self.comment_hint = None
-                    self.issue("stray-brace", message, k, k + 2)
+                    self.issue("stray-brace", message, k, k + 2, reaches_model=True)
                     self.brace_depth = 0
                     k += 2
                     while k < b and src[k] == "}":

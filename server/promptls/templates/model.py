@@ -60,11 +60,14 @@ class TemplateIssue:
     'syntax' (engine parse error), 'unclosed-block', 'unmatched-close', 'stray-brace', 'wrong-engine'
     (syntax of another engine in this file), 'too-deep' (nesting beyond a safe bound), 'operator'
     (a comparison/arithmetic operator inside a Handlebars tag).
+    `reaches_model`: the engine accepts it and renders the text as is (a stray `}}`), so it is worth a warning
+    that the text reaches the model, not an error.
     """
 
     kind: str
     message: str
     span: Span
+    reaches_model: bool = False
 
 
 @dataclass(slots=True)

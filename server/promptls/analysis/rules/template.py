@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterator
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding, Fix, TextEdit
+from promptls.analysis.findings import Finding, Fix, Severity, TextEdit
 from promptls.documents.model import PromptDocument
 from promptls.positions import Span
 
@@ -18,7 +18,9 @@ MAX_PARTIAL_DEPTH = 32
 def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
     for issue in doc.template.issues:
         code = ISSUE_CODES.get(issue.kind, "TP001")
-        yield ctx.finding(code, issue.message, issue.span)
+        # What the engine accepts is never an error: text it renders as is (a stray `}}`) only warns.
+        yield ctx.finding(code, issue.message, issue.span,
+                          severity=Severity.WARNING if issue.reaches_model else None)
     yield from _roles(doc, ctx)
     yield from _empty_messages(doc, ctx)
     if doc.engine in ("handlebars", "mustache"):
