@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promptls.figures import CallFigures, format_cost, format_count
+from promptls.figures import CallFigures, format_cost, format_count, share_bar
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,10 @@ def test_call_figures_one_definition_of_a_calls_tokens() -> None:
     assert CallFigures(29, 0).long == "29 tokens (input only)"
     assert CallFigures(1200, 100, lower_bound=True).long == "1,300+ tokens (1,200+ input + 100 output)"
     assert format_count(1234, exact=False) == "~1,234"
+
+
+def test_share_bar() -> None:
+    assert share_bar(27, 100) == "███░░░░░░░ 27%"
+    assert share_bar(1, 10_000) == "█░░░░░░░░░ 1%"  # a non-zero share is never drawn as nothing
+    assert share_bar(0, 10) == "░░░░░░░░░░ 0%"
+    assert share_bar(5, 0) == ""

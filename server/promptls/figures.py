@@ -88,6 +88,17 @@ class CallFigures:
         return " · ".join(p for p in (head, self.cost_text) if p)
 
 
+def share_bar(part: int, whole: int, width: int = 10) -> str:
+    """A part's share of a whole as a text bar and a percentage: `███░░░░░░░ 27%` (any non-zero part shows at
+    least one block and 1%, like money never shows a non-zero amount as zero)."""
+    if whole <= 0:
+        return ""
+    frac = min(1.0, max(0.0, part / whole))
+    blocks = max(1, round(frac * width)) if part > 0 else 0
+    pct = max(1, round(frac * 100)) if part > 0 else 0
+    return f"{'█' * blocks}{'░' * (width - blocks)} {pct}%"
+
+
 def of_report(report) -> CallFigures:
     """The figures of a prompt's `TokenReport`."""
     return CallFigures(report.input, report.output_reserved, report.exact, report.cost_usd,

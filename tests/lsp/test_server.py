@@ -103,7 +103,7 @@ async def test_hovers(client: LanguageClient, uri: str):
     assert "context window" in h.contents.value and "272,000" in h.contents.value
     h = await client.text_document_hover_async(lsp.HoverParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=pos_of(DOC, '"user"', 2)))
-    assert "tokens" in h.contents.value
+    assert "tokens" in h.contents.value and "%` of the input" in h.contents.value and "█" in h.contents.value
 
 
 async def test_inlay_hints_and_code_lens(client: LanguageClient, uri: str):

@@ -11,7 +11,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
 from promptls.analysis.findings import FileReport
-from promptls.figures import format_cost, format_count, of_report
+from promptls.figures import format_cost, format_count, of_report, share_bar
 from promptls.lsp import code_features
 from promptls.lsp.convert import to_offset, to_range, to_workspace_edit
 from promptls.lsp.state import Analysis, ServerState
@@ -76,8 +76,9 @@ def hover(ls, params: lsp.HoverParams) -> lsp.Hover | None:
         if msg.role_span and msg.role_span.contains(off) and tokens and i < len(tokens.messages):
             t = tokens.messages[i]
             kind = "exact" if tokens.exact else "estimated"
+            share = share_bar(t.tokens, tokens.input)
             return _md(a, msg.role_span, f"**{msg.role}** message: {format_count(t.tokens, tokens.exact)} tokens "
-                       f"({kind}, {tokens.tokenizer})")
+                       f"({kind}, {tokens.tokenizer}){BREAK}`{share}` of the input")
     for p in doc.template.partials:
         if p.span.contains(off):
             found = ls.state.partial_lookup(p.name, doc.path)
