@@ -43,6 +43,8 @@ def build_parser(with_router: bool = True) -> argparse.ArgumentParser:
     s.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (default)")
     s.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
     s.add_argument("--log-file", help="write the server log to this file")
+    s.add_argument("--max-message-bytes", type=int, metavar="N",
+                   help="largest LSP message accepted (default $PROMPTLS_MAX_MESSAGE_BYTES, else 64 MiB)")
     s.add_argument("-v", "--verbose", action="store_true")
     s.set_defaults(func=_serve)
 
@@ -101,10 +103,8 @@ def _serve(args: argparse.Namespace) -> int:
         if not port.isdigit():
             print(f"promptls: --tcp expects HOST:PORT, got {args.tcp!r}", file=sys.stderr)
             return 2
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
-    return 0
+        return server.start_tcp(host or "127.0.0.1", int(port), args.max_message_bytes)
+    return server.start_io(max_message_bytes=args.max_message_bytes)
 
 
 # -- check ------------------------------------------------------------------------------------------------

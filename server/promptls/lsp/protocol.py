@@ -1,18 +1,38 @@
-"""pygls' protocol with one repair: a request whose params fail to deserialise gets a JSON-RPC error response.
+"""pygls' protocol with the repairs promptls needs: every request gets an answer, the LSP lifecycle is enforced,
+and internal errors reach the client as a plain sentence (the traceback goes to the log).
 
-pygls 2.1 logs such a message and shows "Invalid Params" but never answers the request, so the client waits
-forever on that id. We answer it with InvalidParams and drop the message, and the server keeps serving.
+pygls 2.1 logs a request whose params fail to deserialise but never answers it; runs requests before `initialize`
+(they fail with Python exception text) and a second `initialize` (which replaces the workspace, dropping the open
+documents); silently drops requests after `shutdown`; and exits with `sys.exit` from inside a handler. Here:
+- a request with bad params gets InvalidParams; a message that is no JSON-RPC object gets InvalidRequest;
+- before `initialize`: requests get ServerNotInitialized (-32002), notifications are dropped, except `exit`;
+- a second `initialize` and any request after `shutdown` get InvalidRequest;
+- `exit` hands its code (0 after `shutdown`, else 1) to the transport (`lsp/transport.py`), which stops reading
+  and returns it as the process exit code;
+- an InternalError response says "internal error in <method>; see the server log" and carries no traceback.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Callable
 from typing import Any
 
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from lsprotocol import types as lsp
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 log = logging.getLogger(__name__)
+
+_MAX_TRACKED = 10_000  # request ids awaiting a response, remembered for the error message's method name
 
 
 class _Dropped(dict):
@@ -20,6 +40,14 @@ class _Dropped(dict):
 
 
 class RobustProtocol(LanguageServerProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initialize_received = False
+        self.exit_code: int | None = None
+        # Set by the transport while it runs: called with the exit code when `exit` arrives.
+        self.on_exit: Callable[[int], None] | None = None
+        self._methods: dict[Any, str] = {}
+
     def structure_message(self, data: dict[str, Any]):
         try:
             return super().structure_message(data)
@@ -35,4 +63,74 @@ class RobustProtocol(LanguageServerProtocol):
     def handle_message(self, message):
         if isinstance(message, _Dropped):
             return None
+        if not hasattr(message, "jsonrpc"):
+            return self._not_a_message(message)
+        method = getattr(message, "method", None)
+        is_request = method is not None and hasattr(message, "id")
+        if message.jsonrpc != self.VERSION:
+            if is_request:
+                self._refuse(message.id, JsonRpcInvalidRequest(f"unsupported jsonrpc version {message.jsonrpc!r}"))
+            return None
+        if method is None:  # a response to one of our requests
+            return super().handle_message(message)
+        if not self.initialize_received:
+            if method == lsp.INITIALIZE and is_request:
+                self.initialize_received = True
+            elif method != lsp.EXIT:
+                if is_request:
+                    self._refuse(message.id, JsonRpcServerNotInitialized(f"{method} before initialize"))
+                else:
+                    log.info("dropped %s: it came before initialize", method)
+                return None
+        elif method == lsp.INITIALIZE and is_request:
+            self._refuse(message.id, JsonRpcInvalidRequest("the server is already initialized"))
+            return None
+        if self._shutdown and method != lsp.EXIT:
+            if is_request:
+                self._refuse(message.id, JsonRpcInvalidRequest(f"{method} after shutdown"))
+            else:
+                log.info("dropped %s: it came after shutdown", method)
+            return None
+        if is_request and len(self._methods) < _MAX_TRACKED:
+            self._methods[message.id] = method
         return super().handle_message(message)
+
+    def _not_a_message(self, message: Any) -> None:
+        """Valid JSON that is no JSON-RPC 2.0 message (no `jsonrpc` member, an array, a scalar)."""
+        rid = message.get("id") if isinstance(message, dict) else None
+        if isinstance(message, dict) and "method" not in message:
+            log.warning("dropped a message without jsonrpc or method")
+            return
+        if isinstance(rid, bool) or not isinstance(rid, (int, str)):
+            rid = None
+        log.warning("answered a message that is no JSON-RPC 2.0 object with InvalidRequest (id %r)", rid)
+        self._send_data({"jsonrpc": self.VERSION, "id": rid,
+                         "error": {"code": JsonRpcInvalidRequest.CODE, "message": "Invalid Request"}})
+
+    def _refuse(self, msg_id: Any, error: JsonRpcException) -> None:
+        log.warning("refused request %r: %s", msg_id, error.message)
+        self._send_response(msg_id, error=error.to_response_error())
+
+    def _send_response(self, msg_id, result=None, error=None):
+        method = self._methods.pop(msg_id, None)
+        if error is not None and error.code == JsonRpcInternalError.CODE:
+            # The traceback was logged where the error was caught (pygls logs with exc_info); the client gets a
+            # sentence, not Python exception text.
+            error = lsp.ResponseError(code=error.code,
+                                      message=f"internal error in {method or 'the request'}; see the server log")
+        return super()._send_response(msg_id, result=result, error=error)
+
+    @lsp_method(lsp.EXIT)
+    def lsp_exit(self, *args):
+        """Ends the session: 0 if `shutdown` came first, else 1 (LSP). The transport stops and returns the code;
+        without one (a pygls start-up method), exit as pygls does."""
+        if (user_handler := self.fm.features.get(lsp.EXIT)) is not None:
+            yield user_handler, args, None
+        self.exit_code = 0 if self._shutdown else 1
+        log.info("exit requested (code %d)", self.exit_code)
+        if self.on_exit is not None:
+            self.on_exit(self.exit_code)
+            return
+        if self.writer is not None:
+            self.writer.close()
+        sys.exit(self.exit_code)

@@ -53,6 +53,19 @@ class PromptServer(LanguageServer):
         enc = getattr(self.workspace, "position_encoding", None) or "utf-16"
         return str(getattr(enc, "value", enc))
 
+    # -- transport: promptls' tolerant, bounded frame reader (lsp/transport.py) instead of pygls' loop ---------
+    def start_io(self, stdin=None, stdout=None, max_message_bytes: int | None = None) -> int:  # type: ignore[override]
+        """Serve over stdio until `exit` or end of input; returns the process exit code."""
+        from promptls.lsp.transport import serve_stdio
+
+        return serve_stdio(self, stdin, stdout, max_message_bytes)
+
+    def start_tcp(self, host: str, port: int, max_message_bytes: int | None = None) -> int:  # type: ignore[override]
+        """Serve the first client to connect on host:port; returns the process exit code."""
+        from promptls.lsp.transport import serve_tcp
+
+        return serve_tcp(self, host, port, max_message_bytes)
+
     # -- analysis scheduling ----------------------------------------------------------------------------
     def path_of(self, uri: str) -> str:
         return to_fs_path(uri) or uri
