@@ -234,7 +234,7 @@ ROLE = '{{role "user"}}\n'
 SCRATCH = tuple(p for p in PIECES if p != "{")
 
 
-def _scratch_change(rng: random.Random, text: str, encoding: str) -> lsp.TextDocumentContentChangePartial:
+def scratch_change(rng: random.Random, text: str, encoding: str) -> lsp.TextDocumentContentChangePartial:
     """An edit between the role line and the "Hello" line, its positions in the client's encoding; a position at
     a line's end is often sent past it (further columns, or inside a '\\r\\n')."""
     lo, hi = text.index(ROLE) + len(ROLE), text.index("Hello {{name}}")
@@ -251,7 +251,7 @@ def _scratch_change(rng: random.Random, text: str, encoding: str) -> lsp.TextDoc
     return lsp.TextDocumentContentChangePartial(range=lsp.Range(position(a), position(b)), text=new)
 
 
-def _span_text(text: str, rng: lsp.Range, encoding: str) -> str:
+def span_text(text: str, rng: lsp.Range, encoding: str) -> str:
     return text[ref_offset(text, rng.start.line, rng.start.character, encoding):
                 ref_offset(text, rng.end.line, rng.end.character, encoding)]
 
@@ -264,7 +264,7 @@ async def _type_and_hover(client: LanguageClient, uri: str, encoding: str) -> tu
     for _ in range(10):
         changes = []
         for _ in range(6):
-            change = _scratch_change(rng, text, encoding)
+            change = scratch_change(rng, text, encoding)
             changes.append(change)
             text = ref_apply(text, change.range, change.text, encoding)
         version += 1
@@ -276,7 +276,7 @@ async def _type_and_hover(client: LanguageClient, uri: str, encoding: str) -> tu
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(*ref_position(text, at, encoding))))
     assert hover is not None and "**city**" in hover.contents.value and "not declared" in hover.contents.value
     assert f"used on line {ref_position(text, at, encoding)[0] + 1}" in hover.contents.value
-    assert "city" in _span_text(text, hover.range, encoding)
+    assert "city" in span_text(text, hover.range, encoding)
     return text, version
 
 
@@ -287,7 +287,7 @@ async def test_pushed_diagnostics_after_edits_with_odd_characters(client: Langua
     for _ in range(60):  # the last analysis's publish carries the finding at the reference's position
         diags = client.diagnostics.get(uri) or []
         vr = [d for d in diags if d.code == "VR001"]
-        if vr and _span_text(text, vr[0].range, "utf-16") == "city":
+        if vr and span_text(text, vr[0].range, "utf-16") == "city":
             break
         await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 30)
     else:
@@ -302,5 +302,5 @@ async def test_pulled_diagnostics_after_edits_with_odd_characters_utf8(nvim: Lan
     report = await nvim.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri)))
     vr = next(d for d in report.items if d.code == "VR001")
-    assert _span_text(text, vr.range, "utf-8") == "city"
+    assert span_text(text, vr.range, "utf-8") == "city"
     assert vr.range.start == lsp.Position(*ref_position(text, text.index("{{city}}") + 2, "utf-8"))
