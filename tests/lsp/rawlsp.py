@@ -3,6 +3,7 @@ arbitrary bytes to its stdin, and reads its framed output with deadlines (never 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -46,7 +47,7 @@ class RawServer:
     """One server process on raw pipes; `messages` holds everything it has sent, in order."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in kill(); lives as long as the server)
         self.proc = subprocess.Popen([*SERVE, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._stderr, env={**os.environ, "PROMPTLS_STRICT": "1", **(env or {})})
         self._buf = bytearray()
@@ -117,7 +118,7 @@ class RawServer:
                 for msg in self.messages[checked:]:
                     if pred(msg):
                         return msg
-                alive = "exited %s" % self.proc.poll() if self.proc.poll() is not None else "alive"
+                alive = f"exited {self.proc.poll()}" if self.proc.poll() is not None else "alive"
                 raise AssertionError(f"no matching message within {timeout}s (server {alive}); "
                                      f"got {self.messages[-5:]}; log tail: {self.stderr_text()[-1500:]}")
 
@@ -151,10 +152,8 @@ class RawServer:
             self.proc.wait(10)
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
         self._stderr.close()
 
     def __enter__(self) -> RawServer:

@@ -12,6 +12,14 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.lsp.rawlsp import (
+    RawServer,
+    did_open,
+    frame,
+    notification,
+    request,
+    symbols_request,
+)
 
 from promptls.lsp.transport import (
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -21,15 +29,6 @@ from promptls.lsp.transport import (
     FrameReader,
     max_message_bytes,
     recover_request_id,
-)
-from tests.lsp.rawlsp import (
-    PROBE_URI,
-    RawServer,
-    did_open,
-    frame,
-    notification,
-    request,
-    symbols_request,
 )
 
 GENERIC = "internal error in textDocument/hover; see the server log"

@@ -42,6 +42,7 @@ INVALID_REQUEST = -32600
 # resynchronising never cuts a well-formed JSON body apart.
 _RESYNC = re.compile(rb"(?i)content-length[ \t]{0,64}:[ \t]{0,64}[+-]?\w{0,32}[ \t]{0,64}\r?\n")
 _RESYNC_KEEP = 256  # longer than any _RESYNC match, so a header split across reads is still found
+_MAX_END_ATTEMPTS = 64
 _IN_LINE = re.compile(rb"(?i)content-length[ \t]*:")
 _HEADER = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*:[ \t]*(.*)")
 _LENGTH = re.compile(rb"\d{1,20}")
@@ -154,12 +155,18 @@ def recover_request_id(head: bytes, tail: bytes = b"") -> Any:
     return _json_scalar(m.group(1)) if m else _NO_ID
 
 
-def _json_complete(data: bytes) -> bool:
+def _object_end(data: bytes) -> int | None:
+    """Where the JSON object at the start of `data` (after whitespace) ends, or None if there is none, yet."""
+    text = data.decode("latin-1")  # one char per byte, so offsets are byte offsets; UTF-8 stays valid JSON text
+    start = len(text) - len(text.lstrip())
     try:
-        json.loads(data)
+        value, end = _DECODER.raw_decode(text, start)
     except (ValueError, RecursionError):
-        return False
-    return True
+        return None
+    return end if isinstance(value, dict) else None
+
+
+_DECODER = json.JSONDecoder()
 
 
 # -- the reader -------------------------------------------------------------------------------------------
@@ -173,6 +180,8 @@ class _Pending:
     reason: str
     expect: int | None = None  # declared length, for an over-large frame
     sample: bytearray = field(default_factory=bytearray)
+    notify: bool = True
+    attempts: int = 0
 
 
 class FrameReader:
@@ -193,11 +202,13 @@ class FrameReader:
         self._need = 0
         self._pending: _Pending | None = None
         self._skipped = 0
-        self._leftover = False  # non-blank data skipped after a bad frame was already reported
+        self._after_bad = False  # what follows a body of the wrong length is its tail: reported quietly
+        self._junk = bytearray()  # data outside any frame, not yet reported (its first SAMPLE_BYTES)
+        self._junk_len = 0
 
     @property
     def buffered(self) -> int:
-        return len(self._buf) + (len(self._pending.sample) if self._pending else 0)
+        return len(self._buf) + len(self._junk) + (len(self._pending.sample) if self._pending else 0)
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -231,30 +242,39 @@ class FrameReader:
         nl = self._buf.find(b"\n")
         if nl < 0:
             if len(self._buf) > MAX_HEADER_BYTES or self._block_bytes + len(self._buf) > MAX_HEADER_BYTES:
-                return self._to_skip("header too long", consume=0)
+                return self._flush_junk() or self._to_skip("header too long", consume=0)
             return None
         line = bytes(self._buf[:nl])
         m = _IN_LINE.search(line)
         if m and m.start() > 0 and line[:m.start()].strip():
             # data glued to the front of a header: drop it and start the frame at the header
-            ev = self._junk_event(line[:m.start()]) if not self._block_seen else BadFrame(
-                "incomplete header block followed by another header")
+            self._add_junk(line[:m.start()])
             del self._buf[:m.start()]
             self._reset_block()
             self._progress = True
-            return ev
+            return self._flush_junk()
         if self._block_bytes + nl + 1 > MAX_HEADER_BYTES:
-            return self._to_skip("header block too long", consume=0)
+            return self._flush_junk() or self._to_skip("header block too long", consume=0)
         stripped = line.strip()
+        hm = _HEADER.fullmatch(stripped) if stripped else None
+        if stripped and not hm:
+            # not a header: dropped line by line (not skipped to the next Content-Length), so a frame whose
+            # first header is another one (Content-Type) right after the junk is still seen
+            self._add_junk(self._buf[:nl + 1])
+            del self._buf[:nl + 1]
+            self._reset_block()
+            self._progress = True
+            return None
+        if self._junk_len:
+            self._progress = True
+            return self._flush_junk()
         if not stripped:
             del self._buf[:nl + 1]
             self._progress = True
             if not self._block_seen:
                 return None  # blank lines between frames
             return self._end_of_block()
-        hm = _HEADER.fullmatch(stripped)
-        if not hm:
-            return self._to_skip("data outside a message frame", consume=0)
+        assert hm is not None
         del self._buf[:nl + 1]
         self._block_bytes += nl + 1
         self._block_seen = self._progress = True
@@ -279,13 +299,14 @@ class FrameReader:
         if problem is not None:
             return self._to_skip(problem, consume=0)
         self._state, self._need = _BODY, length or 0
+        self._after_bad = False
         return None
 
-    def _to_skip(self, reason: str, consume: int, expect: int | None = None) -> Event | None:
+    def _to_skip(self, reason: str, consume: int, expect: int | None = None, notify: bool = True) -> Event | None:
         del self._buf[:consume]
         self._reset_block()
-        self._pending = _Pending(reason, expect)
-        self._skipped, self._leftover = 0, False
+        self._pending = _Pending(reason, expect, notify=notify)
+        self._skipped = 0
         self._state = _SKIP
         self._progress = True
         return None
@@ -327,37 +348,44 @@ class FrameReader:
         if m:
             self._buf[0:0] = body[m.start():]
             return BadFrame("message body is not valid JSON", request_id, parse_error=True)
-        # Garbage, or a length too short: whatever follows up to the next header is the rest of this frame.
-        self._state, self._skipped, self._leftover = _SKIP, 0, False
+        # Garbage, or a length too short: what follows is the next frame's header, or this body's tail
+        self._after_bad = True
         return BadFrame("message body is not valid JSON", request_id, parse_error=True)
 
     # SKIP: drop data up to the next header that can start a frame
     def _skip(self) -> Event | None:
         self._progress = False
         m = _RESYNC.search(self._buf)
+        pending = self._pending
+        if pending is not None:
+            end = self._body_end(pending, m.start() if m else len(self._buf))
+            if end is not None:
+                self._take_skipped(end)
+                self._state = _HEAD
+                self._skipped = 0
+                self._progress = True
+                return self._report_pending()
         if m:
             self._take_skipped(m.start())
             self._state = _HEAD
             self._progress = True
             return self._finish_skip()
-        pending = self._pending
-        if pending is not None:
-            # answer as soon as the skipped body is evidently complete, not only when the next frame arrives
-            seen = self._skipped + len(self._buf)
-            end = None
-            if pending.expect is not None and seen >= pending.expect:
-                end = pending.expect - self._skipped  # the declared body ends here; what follows is parsed again
-            elif seen <= SAMPLE_BYTES and self._buf.rstrip().endswith(b"}") and _json_complete(
-                    bytes(pending.sample) + bytes(self._buf)):
-                end = len(self._buf)
-            if end is not None:
-                self._take_skipped(end)
-                self._state = _HEAD if pending.expect is not None else _SKIP
-                self._skipped, self._leftover = 0, False
-                self._progress = True
-                return self._report_pending()
         if len(self._buf) > _RESYNC_KEEP:
             self._take_skipped(len(self._buf) - _RESYNC_KEEP)
+        return None
+
+    def _body_end(self, pending: _Pending, limit: int) -> int | None:
+        """Where in the buffer (before `limit`) the skipped frame's body evidently ends, so it can be answered now
+        and a next frame that starts with another header than Content-Length is not skipped with it."""
+        room = SAMPLE_BYTES - len(pending.sample)
+        window = bytes(self._buf[:min(limit, room)]) if room > 0 else b""
+        if b"}" in window and pending.attempts < _MAX_END_ATTEMPTS:
+            pending.attempts += 1  # bounded: a body dripping in byte by byte is not re-parsed without end
+            obj_end = _object_end(bytes(pending.sample) + window)  # a frame's body is one JSON object
+            if obj_end is not None and obj_end >= len(pending.sample):
+                return obj_end - len(pending.sample)
+        if pending.expect is not None and pending.expect - self._skipped <= limit:
+            return max(0, pending.expect - self._skipped)  # the declared body ends here
         return None
 
     def _take_skipped(self, n: int) -> None:
@@ -368,29 +396,32 @@ class FrameReader:
             room = SAMPLE_BYTES - len(self._pending.sample)
             if room > 0:
                 self._pending.sample += part[:room]
-        elif part.strip():
-            self._leftover = True
 
     def _report_pending(self) -> BadFrame:
         pending, self._pending = self._pending, None
         assert pending is not None
         sample = bytes(pending.sample)
-        return BadFrame(pending.reason, recover_request_id(sample, sample))
+        return BadFrame(pending.reason, recover_request_id(sample, sample), notify=pending.notify)
 
     def _finish_skip(self) -> Event | None:
-        """Leaving SKIP at a header (or the end of input): report the skipped frame, or note the leftovers of one
-        already reported."""
-        if self._pending is not None:
-            return self._report_pending()
-        if self._leftover:
-            self._leftover = False
-            return BadFrame(f"skipped {self._skipped} bytes after a bad frame", notify=False)
-        return None
+        """Leaving SKIP at a header (or the end of input): report the skipped frame."""
+        return self._report_pending() if self._pending is not None else None
 
-    def _junk_event(self, data: bytes) -> BadFrame | None:
+    def _add_junk(self, data: bytes | bytearray) -> None:
+        self._junk_len += len(data)
+        room = SAMPLE_BYTES - len(self._junk)
+        if room > 0:
+            self._junk += data[:room]
+
+    def _flush_junk(self) -> BadFrame | None:
+        """Report the data dropped outside any frame since the last report (quietly when it trails a bad body)."""
+        data, n = bytes(self._junk), self._junk_len
+        self._junk.clear()
+        self._junk_len = 0
         if not data.strip():
             return None
-        return BadFrame(f"{len(data)} bytes of data outside a message frame skipped", recover_request_id(data, data))
+        return BadFrame(f"{n} bytes of data outside a message frame skipped", recover_request_id(data, data),
+                        notify=not self._after_bad)
 
     def _at_eof(self) -> Event | None:
         rest = bytes(self._buf)
@@ -405,9 +436,11 @@ class FrameReader:
             return self._finish_skip()
         seen = self._block_seen
         self._reset_block()
-        if rest.strip() or seen:
+        self._add_junk(rest)
+        junk = self._flush_junk()
+        if junk is None and seen:
             return BadFrame("input ended inside a header")
-        return None
+        return junk
 
 
 # -- the driver -------------------------------------------------------------------------------------------
