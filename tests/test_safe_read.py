@@ -21,7 +21,7 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.conftest import TODAY
-from tests.lsp.conftest import ENV, SERVER, init_params
+from tests.lsp.conftest import ENV, SERVER, close, init_params
 from tests.lsp.test_robustness import frame, read_message, read_until_id
 from tests.lsp.test_server import wait_diagnostics
 
@@ -246,7 +246,7 @@ BINARY = {
 async def editor(lsp_client: LanguageClient):
     await lsp_client.initialize_session(init_params("visual-studio-code"))
     yield
-    await lsp_client.shutdown_session()
+    await close(lsp_client)
 
 
 async def test_binary_files_agree_between_editor_and_check(editor: LanguageClient, tmp_path: Path):

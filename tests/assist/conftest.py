@@ -13,6 +13,7 @@ import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from tests.lsp.conftest import close
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
@@ -100,7 +101,7 @@ async def client(lsp_client: LanguageClient):
     """A server started per test; the test initialises it with its own settings (see `start`)."""
     lsp_client.edits = record_edits(lsp_client)  # type: ignore[attr-defined]
     yield
-    await lsp_client.shutdown_session()
+    await close(lsp_client)
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 from tests.assist.conftest import init_params
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # loads a real model
 
 _MISSING = [m for m in ("llama_cpp", "gguf") if importlib.util.find_spec(m) is None]
 if _MISSING:

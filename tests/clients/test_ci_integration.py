@@ -33,6 +33,8 @@ import jsonschema
 import pytest
 import yaml
 
+pytestmark = pytest.mark.timeout(900)  # builds a wheelhouse and installs promptls offline
+
 REPO = Path(__file__).resolve().parents[2]
 CI_DIR = REPO / "clients" / "ci"
 EXAMPLES = CI_DIR / "examples"

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.timeout(300)  # starts real Neovim and the server per test
+
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "clients" / "neovim"
 FIXTURES = Path(__file__).resolve().parent / "fixtures_nvim"

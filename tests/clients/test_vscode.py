@@ -50,6 +50,9 @@ You greet people.
 Say hello to {{name}}.
 """
 
+# Installing code-server, Node and chromium on a fresh machine takes 6-11 minutes (module fixture setup).
+pytestmark = pytest.mark.timeout(1800)
+
 SDK_CODE = """\
 import anthropic
 

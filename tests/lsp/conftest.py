@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import sys
 
@@ -15,6 +17,21 @@ SERVER = [sys.executable, "-m", "promptls", "serve"]
 ENV = {**os.environ, "PROMPTLS_STRICT": "1"}
 
 
+async def close(client: LanguageClient) -> None:
+    """Shut the server down within bounds: `shutdown` + `exit` with a deadline, then kill it if it is still
+    there. pygls' `client.stop()` waits for the server process to exit on its own, so a server that did not
+    answer `shutdown` would otherwise hang the teardown (and the whole run) forever."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.shutdown_session(), 15)
+    proc = getattr(client, "_server", None)
+    if proc is not None and proc.returncode is None:
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await asyncio.wait_for(proc.wait(), 10)
+
+
 def init_params(spec: str, root_uri: str | None = None, options: dict | None = None) -> lsp.InitializeParams:
     return lsp.InitializeParams(capabilities=client_capabilities(spec), root_uri=root_uri,
                                 initialization_options=options or {"today": "2026-11-25"})
@@ -25,7 +42,7 @@ async def client(lsp_client: LanguageClient):
     """One server for the read-only feature tests of a module (each test opens its own document)."""
     await lsp_client.initialize_session(init_params("visual-studio-code"))
     yield
-    await lsp_client.shutdown_session()
+    await close(lsp_client)
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV), loop_scope="module")
@@ -33,7 +50,7 @@ async def fresh(lsp_client: LanguageClient):
     """A server of its own, for tests that change settings."""
     await lsp_client.initialize_session(init_params("visual-studio-code"))
     yield
-    await lsp_client.shutdown_session()
+    await close(lsp_client)
 
 
 @pytest.fixture
@@ -45,4 +62,4 @@ def uri(request) -> str:
 async def nvim(lsp_client: LanguageClient):
     await lsp_client.initialize_session(init_params("neovim@v0.11.0"))
     yield
-    await lsp_client.shutdown_session()
+    await close(lsp_client)

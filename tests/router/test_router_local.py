@@ -19,6 +19,8 @@ from promptls.providers.local_llama import (
 from promptls.router import LLMRequest, Outcome, Router
 from promptls.router.settings import ProviderSettings
 
+pytestmark = pytest.mark.timeout(300)  # loads real models
+
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> str:

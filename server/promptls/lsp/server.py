@@ -21,14 +21,11 @@ from promptls import __version__
 from promptls.lsp import features, log_filters
 from promptls.lsp.convert import to_diagnostic
 from promptls.lsp.protocol import RobustProtocol
+from promptls.lsp.scheduler import Scheduler
 from promptls.lsp.state import Analysis, ServerState, scan_partials
 from promptls.lsp.text import with_text_model
 
 log = logging.getLogger(__name__)
-
-
-DATASET_PREFIX_CHARS = 2_000_000  # datasets above this get a first pass over the visible lines
-DATASET_PREFIX_LINES = 2_000
 
 
 class PromptServer(LanguageServer):
@@ -37,8 +34,8 @@ class PromptServer(LanguageServer):
                          protocol_cls=with_text_model(RobustProtocol))  # our TextDocument, not pygls'
         self.state = ServerState()
         self.pull_diagnostics = False
-        self._tasks: dict[str, asyncio.Task] = {}
-        self._dirty: set[str] = set()
+        self.scheduler = Scheduler(self)  # the one analyse-and-publish path (lsp/scheduler.py)
+        self.scheduler.on_published.append(self._on_published)
         # Extension points for the LLM assistance layer (assist/): each hook is called with (server, params)
         # and returns a list of extra items; `status_extra` is merged into `promptls/status`.
         self.completion_hooks: list = []
@@ -85,75 +82,22 @@ class PromptServer(LanguageServer):
         return self.kind_of(uri) is not None
 
     def analyze_now(self, uri: str) -> Analysis | None:
-        """Synchronously analyse the current text of an open document (used by pull requests and features)."""
-        try:
-            td = self.workspace.get_text_document(uri)
-        except Exception:
+        """The analysis handlers read: the current version's (the scheduler has them wait for it), else the
+        latest there is. Never analyses here, on the event loop."""
+        if uri not in self.workspace.text_documents:
             return None
-        text, version = td.source, td.version
-        cached = self.state.analyses.get(uri)
-        if cached is not None and cached.version == version and cached.text == text and not cached.partial:
-            return cached
-        result = features.analyze(self.state, uri, self.path_of(uri), text, version, self.encoding)
-        self.state.analyses[uri] = result
-        return result
+        return self.scheduler.fresh(uri) or self.scheduler.latest(uri)
 
     def schedule(self, uri: str) -> None:
-        if not self.is_analysed(uri):
-            return
-        task = self._tasks.get(uri)
-        if task is not None and not task.done():
-            self._dirty.add(uri)  # the running analysis will be followed by one more
-            return
-        self._tasks[uri] = asyncio.ensure_future(self._run(uri))
+        self.scheduler.request(uri)
 
-    async def _run(self, uri: str) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            self._dirty.discard(uri)
-            try:
-                td = self.workspace.get_text_document(uri)
-            except Exception:
-                return
-            text, version = td.source, td.version
-            self.state.open_texts[self.path_of(uri)] = text
-            kind = self.kind_of(uri)
-            if kind == "dataset" and len(text) > DATASET_PREFIX_CHARS:
-                await self._publish_dataset_prefix(uri, text, version)
-            try:
-                result = await loop.run_in_executor(
-                    None, features.analyze, self.state, uri, self.path_of(uri), text, version, self.encoding, kind)
-            except Exception:
-                log.exception("analysis failed for %s", uri)
-                return
-            current = self.workspace.text_documents.get(uri)
-            if current is None:
-                return
-            if current.version == version:
-                self.state.analyses[uri] = result
-                _freeze_once()
-                if not self.pull_diagnostics:
-                    self.publish(result)
-                self.send_status(result)
-            if uri not in self._dirty and (current.version == version):
-                return
-
-    async def _publish_dataset_prefix(self, uri: str, text: str, version: int | None) -> None:
-        """A large dataset: findings for the lines the user sees (the last range inlay hints were asked for, or
-        the top) come first; the full pass follows and replaces them."""
-        limit = max(self.state.visible_end.get(uri, 0) + 200, DATASET_PREFIX_LINES)
-        loop = asyncio.get_running_loop()
-        try:
-            first = await loop.run_in_executor(None, features.analyze, self.state, uri, self.path_of(uri), text,
-                                               version, self.encoding, "dataset", limit)
-        except Exception:
-            log.exception("dataset prefix analysis failed for %s", uri)
-            return
-        current = self.workspace.text_documents.get(uri)
-        if current is not None and current.version == version:
-            self.state.analyses[uri] = first
-            if not self.pull_diagnostics:
-                self.publish(first)
+    def _on_published(self, a: Analysis) -> None:
+        if not a.partial:
+            _freeze_once()
+        if not self.pull_diagnostics:
+            self.publish(a)
+        if not a.partial:
+            self.send_status(a)
 
     def publish(self, a: Analysis) -> None:
         diags = [to_diagnostic(a.index, f) for f in a.report.findings]
@@ -289,7 +233,7 @@ def create_server() -> PromptServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PromptServer, params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        ls.state.analyses.pop(uri, None)
+        ls.scheduler.forget(uri)
         ls.state.open_texts.pop(ls.path_of(uri), None)
         if not ls.pull_diagnostics:
             ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -297,9 +241,9 @@ def create_server() -> PromptServer:
     @server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC,
                     lsp.DiagnosticOptions(identifier="promptls", inter_file_dependencies=True,
                                           workspace_diagnostics=False))
-    def pull(ls: PromptServer, params: lsp.DocumentDiagnosticParams) -> lsp.DocumentDiagnosticReport:
+    async def pull(ls: PromptServer, params: lsp.DocumentDiagnosticParams) -> lsp.DocumentDiagnosticReport:
         uri = params.text_document.uri
-        a = ls.analyze_now(uri) if ls.is_analysed(uri) else None
+        a = await ls.scheduler.current(uri)
         if a is None:
             return lsp.RelatedFullDocumentDiagnosticReport(items=[])
         result_id = f"{a.version}-{hash(a.text) & 0xFFFFFFFF:x}-{id(ls.state.config):x}"
@@ -315,6 +259,7 @@ def create_server() -> PromptServer:
         register_assist = None
     if register_assist is not None:
         register_assist(server)
+    server.scheduler.wrap_handlers()  # handlers wait for the current analysis; none analyses on the loop
     return server
 
 
