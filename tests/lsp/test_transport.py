@@ -378,3 +378,17 @@ def test_property_garbage_never_loses_a_following_valid_frame(items, seed):
         if isinstance(ev, Decoded):
             got.append(ev.value)
     assert [v["n"] for v in got if isinstance(v, dict) and "n" in v] == expected
+
+
+def test_a_failing_notification_is_shown_without_exception_text(server):
+    before = len(server.messages)
+    server.send({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                 "params": {"textDocument": {"uri": "file:///never-opened.prompt", "version": 3},
+                            "contentChanges": [{"range": {"start": {"line": 9, "character": 0},
+                                                          "end": {"line": 9, "character": 5}}, "text": "x"}]}},
+                symbols_request("after-failed-notification"))
+    assert server.response("after-failed-notification")["result"]
+    shown = [m for m in server.messages[before:] if m.get("method") == "window/showMessage"]
+    for m in shown:
+        text = m["params"]["message"]
+        assert "Error:" not in text and "Traceback" not in text and "Errno" not in text, text

@@ -9,7 +9,8 @@ documents); silently drops requests after `shutdown`; and exits with `sys.exit` 
 - a second `initialize` and any request after `shutdown` get InvalidRequest;
 - `exit` hands its code (0 after `shutdown`, else 1) to the transport (`lsp/transport.py`), which stops reading
   and returns it as the process exit code;
-- an InternalError response says "internal error in <method>; see the server log" and carries no traceback.
+- an InternalError response says "internal error in <method>; see the server log" and carries no traceback; a
+  failed notification handler is logged with its traceback and shown to the user without the exception text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.exceptions import (
+    FeatureNotificationError,
     JsonRpcException,
     JsonRpcInternalError,
     JsonRpcInvalidParams,
@@ -119,6 +121,16 @@ class RobustProtocol(LanguageServerProtocol):
             error = lsp.ResponseError(code=error.code,
                                       message=f"internal error in {method or 'the request'}; see the server log")
         return super()._send_response(msg_id, result=result, error=error)
+
+    def _check_handler_result(self, future):
+        """A notification handler's failure: the traceback to the log, a plain sentence to the client (pygls would
+        show "Error in server: <exception text>")."""
+        if future.cancelled() or (exc := future.exception()) is None:
+            return
+        log.error("a notification handler failed", exc_info=(type(exc), exc, exc.__traceback__))
+        self._server._report_server_error(
+            JsonRpcInternalError("promptls: a notification could not be handled; see the server log"),
+            FeatureNotificationError)
 
     @lsp_method(lsp.EXIT)
     def lsp_exit(self, *args):
