@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.lsp.rawlsp import RawServer, did_open, frame, symbols_request
+from tests.lsp.rawlsp import RawServer, did_open, frame, notification, request, symbols_request
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Case:
     name: str
     data: bytes
     must_answer: list[str] = field(default_factory=list)
+    # given everything the server sent for the case, a sentence when an answer is wrong (None when right)
+    check: Callable[[list[dict]], str | None] | None = None
 
 
 Ids = Callable[[], str]
@@ -124,6 +126,49 @@ def case_bad_uri(rng: random.Random, ids: Ids) -> Case:
                 [rid])
 
 
+def case_text_drift(rng: random.Random, ids: Ids) -> Case:
+    """A document opened afresh, 3-12 incremental edits with characters that `str.splitlines` breaks at and LSP
+    does not (positions often past a line's end or inside a '\\r\\n'), then a hover on `city`: its answer must name
+    `city` on the line and columns where a reference model of the spec (tests/lsp/test_text_model.py) put it."""
+    from lsprotocol import types as lsp
+    from tests.lsp.test_text_model import BASE, ref_apply, ref_position, scratch_change, span_text
+
+    uri = "file:///promptls-fuzz/drift.prompt"  # each case opens it afresh (no didClose: a hover may run after it)
+    edits, text, version = random.Random(rng.getrandbits(32)), BASE, 1
+    frames = [did_open(uri, BASE)]
+    for _ in range(rng.randint(3, 12)):
+        change = scratch_change(edits, text, "utf-16")
+        text = ref_apply(text, change.range, change.text, "utf-16")
+        version += 1
+        r = change.range
+        frames.append(notification("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": {"line": r.start.line, "character": r.start.character},
+                                          "end": {"line": r.end.line, "character": r.end.character}},
+                                "text": change.text}]}))
+    line, character = ref_position(text, text.index("{{city}}") + 3, "utf-16")
+    rid = ids()
+    frames.append(request(rid, "textDocument/hover", {"textDocument": {"uri": uri},
+                                                      "position": {"line": line, "character": character}}))
+
+    def check(messages: list[dict]) -> str | None:
+        answer = next((m for m in messages if m.get("id") == rid and "method" not in m), None)
+        if answer is None:
+            return None  # counted as unanswered
+        result = answer.get("result") or {}
+        value = (result.get("contents") or {}).get("value", "")
+        if "**city**" not in value or f"used on line {line + 1}" not in value:
+            return f"hover {value[:100]!r} is not about `city` on line {line + 1}"
+        rng_ = result.get("range") or {}
+        try:
+            under = span_text(text, lsp.Range(lsp.Position(**rng_["start"]), lsp.Position(**rng_["end"])), "utf-16")
+        except (KeyError, TypeError):
+            return f"hover range {rng_!r}"
+        return None if "city" in under else f"hover range {rng_!r} covers {under!r}, not `city`"
+
+    return Case("text drift", b"".join(frame(f) for f in frames), [rid], check)
+
+
 def case_mix(rng: random.Random, ids: Ids) -> Case:
     parts = [rng.choice(CASES[:-1])(rng, ids) for _ in range(rng.randint(2, 5))]
     return Case("mix of " + " + ".join(p.name for p in parts), b"".join(p.data for p in parts),
@@ -132,7 +177,7 @@ def case_mix(rng: random.Random, ids: Ids) -> Case:
 
 CASES: list[Callable[[random.Random, Ids], Case]] = [
     case_header_spelling, case_bad_length_value, case_missing_length, case_wrong_length, case_huge_length,
-    case_not_json, case_deep_nesting, case_garbage, case_bad_params, case_bad_uri,
+    case_not_json, case_deep_nesting, case_garbage, case_bad_params, case_bad_uri, case_text_drift,
     case_mix,  # keep last: it draws from the others
 ]
 
@@ -141,7 +186,7 @@ CASES: list[Callable[[random.Random, Ids], Case]] = [
 class Fuzzer:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.crashes = self.hangs = self.unanswered = 0
+        self.crashes = self.hangs = self.unanswered = self.wrong = 0
         self.failures: list[str] = []
         self._n = 0
         self.server = self._start()
@@ -196,6 +241,9 @@ class Fuzzer:
         if missing:
             self.unanswered += len(missing)
             self.failures.append(f"unanswered on {case.name}: {missing}")
+        if case.check is not None and (problem := case.check(self.server.messages)):
+            self.wrong += 1
+            self.failures.append(f"wrong answer on {case.name}: {problem}")
         # keep memory flat over a long run: the probe and case responses have been checked
         del self.server.messages[:]
 
@@ -227,10 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"crashes: {fuzzer.crashes}")
     print(f"hangs: {fuzzer.hangs}")
     print(f"unanswered requests: {fuzzer.unanswered}")
+    print(f"wrong answers: {fuzzer.wrong}")
     print("by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(per_kind.items())))
     for f in fuzzer.failures[:20]:
         print("  " + f)
-    return 1 if fuzzer.crashes or fuzzer.hangs or fuzzer.unanswered else 0
+    return 1 if fuzzer.crashes or fuzzer.hangs or fuzzer.unanswered or fuzzer.wrong else 0
 
 
 if __name__ == "__main__":
