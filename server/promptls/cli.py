@@ -103,8 +103,17 @@ def _serve(args: argparse.Namespace) -> int:
         if not port.isdigit():
             print(f"promptls: --tcp expects HOST:PORT, got {args.tcp!r}", file=sys.stderr)
             return 2
-        return server.start_tcp(host or "127.0.0.1", int(port), args.max_message_bytes)
-    return server.start_io(max_message_bytes=args.max_message_bytes)
+        code = server.start_tcp(host or "127.0.0.1", int(port), args.max_message_bytes)
+    else:
+        code = server.start_io(max_message_bytes=args.max_message_bytes)
+    # After `exit` the interpreter still joins worker threads, i.e. waits for an analysis in progress: the process
+    # ends 3 s later at the latest, with the exit code LSP asks for.
+    import threading
+
+    timer = threading.Timer(3.0, os._exit, (code,))
+    timer.daemon = True
+    timer.start()
+    return code
 
 
 # -- check ------------------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 pygls' own loop accepts only `Content-Length: <n>\\r\\n` byte for byte, reads the declared length in one
 allocation, and stops answering for good after one bad frame. Here the reader (`FrameReader`, free of I/O so it can
 be tested on byte strings) accepts header names in any case, LF or CRLF line ends and any spacing around the colon;
-caps a message at `max_message_bytes` and never allocates more than has arrived; and after a bad frame skips to the
-next `Content-Length` header. Each bad frame becomes a `BadFrame` event carrying what could be recovered of the
-request id (by a bounded scan of the frame's first and last bytes), so the driver can answer it instead of leaving
-the client waiting. `serve_stdio` and `serve_tcp` run a server's protocol over that reader and return the process
-exit code (0 after `shutdown` + `exit`, 1 otherwise).
+caps a message at `max_message_bytes` and never allocates more than has arrived. After a bad frame it finds the next
+one: a body whose length was wrong is searched for the next header (or ends where its JSON object ends); a header
+block without a usable length has a body that ends where its JSON object ends, or at the next `Content-Length`;
+lines that are no headers are dropped one by one. Each bad frame becomes a `BadFrame` event carrying what could be
+recovered of the request id (a bounded scan of the frame's first and last bytes), so the driver can answer it
+instead of leaving the client waiting. `serve_stdio` and `serve_tcp` run a server's protocol over that reader and
+return the process exit code (0 after `shutdown` + `exit`, 1 otherwise, also at end of input).
 """
 
 from __future__ import annotations
@@ -598,11 +600,11 @@ def serve_stdio(server: Any, stdin: BinaryIO | None = None, stdout: BinaryIO | N
 
     code = 1
     try:
-        code = asyncio.run(main())
+        code = _run(main())
     except KeyboardInterrupt:
         code = 130
     finally:
-        server.shutdown()
+        _stop(server)
         with contextlib.suppress(OSError, ValueError):
             writer.close()
     return code
@@ -633,8 +635,36 @@ def serve_tcp(server: Any, host: str, port: int, max_bytes: int | None = None) -
             return await done
 
     try:
-        return asyncio.run(main())
+        return _run(main())
     except KeyboardInterrupt:
         return 130
     finally:
-        server.shutdown()
+        _stop(server)
+
+
+def _run(main: Awaitable[int]) -> int:
+    """asyncio.run, except that it does not wait for executor threads still analysing: after `exit` the process
+    should end now, not when the last analysis does."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        try:
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()  # shuts the default executor down without waiting
+
+
+def _stop(server: Any) -> None:
+    """pygls' `shutdown` without waiting for its thread pool's running handlers."""
+    if server._stop_event is not None:
+        server._stop_event.set()
+    if server._thread_pool is not None:
+        server._thread_pool.shutdown(wait=False, cancel_futures=True)
