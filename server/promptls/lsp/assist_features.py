@@ -22,6 +22,8 @@ from promptls.assist.actions import answer_text, is_prompt_file, offered, plan, 
 from promptls.assist.errors import explain_failure
 from promptls.assist.inline import InlineEngine, InlineQuery
 from promptls.assist.service import Assist
+from promptls.lsp.convert import to_position
+from promptls.positions import LineIndex
 from promptls.providers.base import TextDelta
 from promptls.router import LLMRequest, Outcome
 
@@ -386,11 +388,7 @@ def _measure(layer: AssistLayer, text: str) -> dict[str, Any]:
 
 
 def _pos(td: Any, offset: int) -> lsp.Position:
-    text = td.source[:offset]
-    line = text.count("\n")
-    col_text = text[text.rfind("\n") + 1:]
-    return td.position_codec.position_to_client_units(td.lines, lsp.Position(line, len(col_text))) \
-        if hasattr(td.position_codec, "position_to_client_units") else lsp.Position(line, len(col_text))
+    return td.client_position_at_offset(offset)  # the document's own converter (lsp/text.py -> positions.py)
 
 
 async def _new_document(layer: AssistLayer, target: Path, content: str) -> str:
@@ -482,7 +480,7 @@ async def _run_prompt(layer: AssistLayer, uri: str) -> dict[str, Any]:
         pending.clear()
         last_flush[0] = time.monotonic()
         so_far = "".join(written)
-        end = lsp.Position(so_far.count("\n"), _utf16_len(so_far[so_far.rfind("\n") + 1:]))
+        end = to_position(LineIndex(so_far, layer.server.encoding), len(so_far))
         written.append(chunk)
         edit = lsp.WorkspaceEdit(changes={out_uri: [lsp.TextEdit(range=lsp.Range(end, end), new_text=chunk)]})
         with contextlib.suppress(Exception):
@@ -519,10 +517,6 @@ async def _run_prompt(layer: AssistLayer, uri: str) -> dict[str, Any]:
     if rendered.used_values_for:
         summary["sampleInputs"] = rendered.used_values_for
     return {"ok": True, "uri": out_uri, "text": answer, **summary}
-
-
-def _utf16_len(s: str) -> int:
-    return len(s.encode("utf-16-le")) // 2
 
 
 # -- usage -------------------------------------------------------------------------------------------------------
