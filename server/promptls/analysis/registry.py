@@ -175,6 +175,15 @@ _RULES = [
          "A fine-tuning file has one format; a chat example among prompt/completion pairs fails the upload."),
     Rule("DS013", "too-few-examples", W, "Fewer examples than the fine-tuning service accepts.",
          "OpenAI requires at least 10 examples per training file (50 to 100 recommended)."),
+    # -- prompt tests (promptls eval, in the editor) ---------------------------------------------------
+    Rule("EV001", "failing-case", E, "A test case's assertion failed on the last run (shown on its line in the "
+         "case file).",
+         "A prompt edit that breaks a case should be seen where the case is written, like a failing unit test; "
+         "the message names the case, the model and why the assertion failed. Cleared by the next passing run."),
+    Rule("EV002", "case-file", W, "A case file (`NAME.tests.yaml`, promptfoo config) has a key or assertion "
+         "promptls eval does not support, or a value it cannot use.",
+         "A silently ignored key or assertion makes a suite pass that never checked anything; errors stop "
+         "`promptls eval` before any call (exit 2)."),
     # -- robustness --------------------------------------------------------------------------------
     Rule("IO001", "file-skipped", W, "The file could not be analysed (binary, invalid UTF-8, too large, not a "
          "regular file).",

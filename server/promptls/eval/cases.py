@@ -385,11 +385,12 @@ def _case_name(vars_: dict[str, Any], index: int) -> str:
     return _short(", ".join(f"{k}={v}" for k, v in vars_.items()))
 
 
-def _read_yaml(path: str) -> tuple[Any, _Reader | None, list[Finding]]:
-    try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, None, [Finding(path, 1, "error", f"cannot read: {exc}")]
+def _read_yaml(path: str, text: str | None = None) -> tuple[Any, _Reader | None, list[Finding]]:
+    if text is None:
+        try:
+            text = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, None, [Finding(path, 1, "error", f"cannot read: {exc}")]
     try:
         data, lines = yamlpos.load(text)
     except yamlpos.YamlError as exc:
@@ -413,9 +414,9 @@ def prompt_beside(tests_path: str) -> str | None:
     return None
 
 
-def load_tests_file(path: str) -> Suite:
-    """A `NAME.tests.yaml`: cases for the prompt file beside it."""
-    data, rd, findings = _read_yaml(path)
+def load_tests_file(path: str, text: str | None = None) -> Suite:
+    """A `NAME.tests.yaml`: cases for the prompt file beside it (`text`: the file's unsaved text, if any)."""
+    data, rd, findings = _read_yaml(path, text)
     suite = Suite(path, [], [], [], findings=findings)
     if rd is None:
         return suite
@@ -439,9 +440,9 @@ def load_tests_file(path: str) -> Suite:
     return suite
 
 
-def load_promptfoo(path: str) -> Suite:
+def load_promptfoo(path: str, text: str | None = None) -> Suite:
     """A promptfoo configuration, as its documentation writes them."""
-    data, rd, findings = _read_yaml(path)
+    data, rd, findings = _read_yaml(path, text)
     suite = Suite(path, [], [], [], findings=findings)
     if rd is None:
         return suite
@@ -470,8 +471,8 @@ def is_promptfoo(path: str) -> bool:
         path.endswith((".yaml", ".yml")) and not path.endswith(TESTS_SUFFIXES))
 
 
-def load_path(path: str) -> Suite:
-    return load_tests_file(path) if path.endswith(TESTS_SUFFIXES) else load_promptfoo(path)
+def load_path(path: str, text: str | None = None) -> Suite:
+    return load_tests_file(path, text) if path.endswith(TESTS_SUFFIXES) else load_promptfoo(path, text)
 
 
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build"}

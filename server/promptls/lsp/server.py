@@ -18,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from promptls import __version__
-from promptls.lsp import features, log_filters
+from promptls.lsp import eval_features, features, log_filters
 from promptls.lsp.convert import to_diagnostic
 from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.scheduler import Scheduler
@@ -259,6 +259,7 @@ def create_server() -> PromptServer:
         register_assist = None
     if register_assist is not None:
         register_assist(server)
+    eval_features.register(server)  # prompt tests: the Test lens, promptls.eval, promptls/evalCases
     server.scheduler.wrap_handlers()  # handlers wait for the current analysis; none analyses on the loop
     return server
 
