@@ -58,6 +58,9 @@ def build_parser(with_router: bool = True) -> argparse.ArgumentParser:
     c.add_argument("--config", help="path to promptls.toml or pyproject.toml")
     c.add_argument("--output", "-o", help="write the report to this file instead of stdout")
     c.add_argument("--no-color", action="store_true")
+    c.add_argument("--online-tokens", action="store_true",
+                   help="exact counts from the providers' counting endpoints for models without an offline "
+                        "tokenizer (keys and base URLs from [providers]; cached; same as [tokens] online = true)")
     c.add_argument("--jobs", "-j", type=int, default=0,
                    help="worker processes (default: one per CPU for 32 files or more, else 1)")
     c.set_defaults(func=_check)
@@ -190,7 +193,14 @@ def _check(args: argparse.Namespace) -> int:
         print(f"promptls: {p}", file=sys.stderr)
     if problems and not files:
         return 2
-    reports = _analyze_all(files, cfg, args.jobs)
+    counter = _online_counter(cfg) if args.online_tokens or cfg.tokens_online else None
+    try:
+        reports = _analyze_all(files, cfg, args.jobs, counter.engine_hook() if counter else None)
+    finally:
+        if counter is not None:
+            counter.close()
+            if line := counter.summary():  # one line for the run, not one per file
+                print(f"promptls: {line}", file=sys.stderr)
     color = not args.no_color and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not args.output
     root = os.environ.get("GITHUB_WORKSPACE") if args.format == "github" else None
     out = render(args.format, reports, root=root or os.getcwd(), color=color)
@@ -205,10 +215,20 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if worst is not None and worst >= threshold else 0
 
 
-def _analyze_all(files: list[str], cfg, jobs: int) -> list:
-    """Analyse files, in forked worker processes when there are many (each file is independent)."""
+def _online_counter(cfg):
+    from promptls.providers.counting import OnlineCounter
+    from promptls.router.settings import parse_router_settings
+
+    return OnlineCounter(parse_router_settings(cfg.raw)[0])
+
+
+def _analyze_all(files: list[str], cfg, jobs: int, online_count=None) -> list:
+    """Analyse files, in forked worker processes when there are many (each file is independent). With online
+    counts, in this process: the counting requests are throttled anyway, and a fork would copy their thread."""
     from promptls.analysis.engine import analyze_path
 
+    if online_count is not None:
+        return [analyze_path(f, cfg, online_count=online_count) for f in files]
     if jobs <= 0:
         jobs = min(os.cpu_count() or 1, 8) if len(files) >= 32 else 1
     if jobs == 1 or len(files) < 2:

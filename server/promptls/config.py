@@ -73,6 +73,7 @@ class Config:
     dataset_max_example_tokens: int | None = None
     dataset_training_price_per_mtok: float | None = None
     dataset_max_bytes: int = 4_000_000_000  # `check` streams datasets, so they may exceed max-file-bytes
+    tokens_online: bool = False  # `[tokens] online`: exact counts from the providers' counting endpoints
     raw: dict[str, Any] = field(default_factory=dict)  # the whole validated table (router reads its part)
 
     def engine_for(self, path: str) -> str | None:
@@ -139,9 +140,9 @@ def _show(v: Any) -> str:
 
 _KNOWN_TOP = {
     "select", "ignore", "per-file-ignores", "per_file_ignores", "severity", "model", "models", "templates",
-    "cost", "today", "max-file-bytes", "max_file_bytes", "code", "datasets",
+    "cost", "today", "max-file-bytes", "max_file_bytes", "code", "datasets", "tokens",
     # owned by router/settings.py
-    "providers", "router", "cache", "budget", "privacy", "assist",
+    "providers", "router", "cache", "budget", "privacy", "state", "assist",
     "eval",  # owned by eval/settings.py
 }
 
@@ -258,6 +259,8 @@ def from_dict(data: dict[str, Any], base: Config | None = None) -> tuple[Config,
         _code(data["code"], changes, errs)
     if "datasets" in data:
         _datasets(data["datasets"], changes, errs)
+    if "tokens" in data:
+        _tokens(data["tokens"], changes, errs)
     raw = dict(cfg.raw)
     raw.update(data)
     changes["raw"] = raw
@@ -398,11 +401,26 @@ def _datasets(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
             errs.add(f"datasets.{k}", "unknown setting")
 
 
+def _tokens(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
+    if not isinstance(t, dict):
+        errs.add("tokens", "expected a table")
+        return
+    online = _get(t, "online")
+    if online is not None:
+        if isinstance(online, bool):
+            changes["tokens_online"] = online
+        else:
+            errs.add("tokens.online", f"expected true or false, got {_show(online)}")
+    for k in t:
+        if k != "online":
+            errs.add(f"tokens.{k}", "unknown setting")
+
+
 def _router_errors(raw: dict[str, Any]) -> list[str]:
     """Messages for the tables owned by the router (providers, router, cache, budget, privacy) and the
     assistance layer (assist), validated by their own modules."""
     errors: list[str] = []
-    if any(k in raw for k in ("providers", "router", "cache", "budget", "privacy")):
+    if any(k in raw for k in ("providers", "router", "cache", "budget", "privacy", "state")):
         from promptls.router.settings import parse_router_settings
 
         errors.extend(parse_router_settings(raw)[1])
@@ -507,6 +525,11 @@ def json_schema() -> dict[str, Any]:
                          "max-example-tokens": {"type": ["integer", "null"], "default": None},
                          "training-price-per-mtok": {"type": ["number", "null"], "default": None},
                          "max-bytes": {"type": "integer", "default": 4_000_000_000}}},
+        "tokens": {"type": "object", "default": {}, "description": "Token counting.",
+                   "properties": {
+                       "online": {"type": "boolean", "default": False,
+                                  "description": "Exact counts from the providers' counting endpoints (cached, "
+                                                 "throttled; on save in the editor, never per keystroke)."}}},
     }
     try:
         from promptls.router.settings import ROUTER_SETTINGS_SCHEMA

@@ -46,12 +46,18 @@ class AnthropicFake(FakeProvider):
 
     def _input_tokens(self, body: dict[str, Any]) -> int:
         text = json.dumps(body.get("messages", [])) + json.dumps(body.get("system", ""))
+        if body.get("tools"):
+            text += json.dumps(body["tools"])
         return max(1, len(text) // 4)
 
+    def is_count_call(self, req: Request) -> bool:
+        return req.method == "POST" and req.path == "/v1/messages/count_tokens"
+
+    def count_response(self, req: Request) -> Any:
+        # POST /v1/messages/count_tokens answers {"input_tokens": N} (system, tools and images included).
+        return {"input_tokens": self._input_tokens(req.json())}
+
     async def other(self, req: Request, w: Writer) -> None:
-        if req.method == "POST" and req.path == "/v1/messages/count_tokens":
-            await w.send_json(200, {"input_tokens": self._input_tokens(req.json())}, {"request-id": "req_count"})
-            return
         if req.method == "GET" and req.path.startswith("/v1/models"):
             data = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
                     for m in ("claude-haiku-4-5", "claude-sonnet-4-5")]

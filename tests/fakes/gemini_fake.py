@@ -55,11 +55,16 @@ class GeminiFake(FakeProvider):
     def _prompt_tokens(self, body: dict[str, Any]) -> int:
         return max(1, len(json.dumps(body.get("contents", []))) // 4)
 
+    def is_count_call(self, req: Request) -> bool:
+        return req.method == "POST" and self._model(req)[1] == "countTokens"
+
+    def count_response(self, req: Request) -> Any:
+        # models/{model}:countTokens answers CountTokensResponse: totalTokens and per-modality details.
+        n = self._prompt_tokens(req.json())
+        return {"totalTokens": n, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": n}]}
+
     async def other(self, req: Request, w: Writer) -> None:
-        model, method = self._model(req)
-        if req.method == "POST" and method == "countTokens":
-            await w.send_json(200, {"totalTokens": self._prompt_tokens(req.json())})
-            return
+        model = self._model(req)[0]
         if req.method == "GET" and "/models/" in req.path:
             await w.send_json(200, {
                 "name": f"models/{model}", "version": "001", "displayName": model,

@@ -224,6 +224,8 @@ class FakeProvider:
         self._lock = threading.Lock()
         self._script: deque[Fault] = deque()
         self.requests: list[Request] = []
+        #: Faults for the token-counting endpoint, apart from the model calls' script (status faults only).
+        self._count_script: deque[Fault] = deque()
         self.client_closed = 0
         self.completed = 0
         #: Answer every request (model lists included) with a 401 whose body quotes the key it was sent.
@@ -234,9 +236,15 @@ class FakeProvider:
         with self._lock:
             self._script.extend(faults)
 
+    def push_count(self, *faults: Fault) -> None:
+        """Script the next answers of the token-counting endpoint (kind "status" or "ok")."""
+        with self._lock:
+            self._count_script.extend(faults)
+
     def reset(self) -> None:
         with self._lock:
             self._script.clear()
+            self._count_script.clear()
             self.requests.clear()
             self.client_closed = 0
             self.completed = 0
@@ -245,6 +253,28 @@ class FakeProvider:
     def next_fault(self) -> Fault:
         with self._lock:
             return self._script.popleft() if self._script else Fault()
+
+    @property
+    def count_calls(self) -> list[Request]:
+        """Recorded requests to the token-counting endpoint."""
+        return [r for r in self.requests if self.is_count_call(r)]
+
+    def is_count_call(self, req: Request) -> bool:
+        """Whether `req` asks the token-counting endpoint (answered by `count_response`)."""
+        return False
+
+    def count_response(self, req: Request) -> Any:
+        raise NotImplementedError
+
+    async def _count(self, req: Request, w: Writer) -> None:
+        with self._lock:
+            fault = self._count_script.popleft() if self._count_script else Fault()
+        if fault.kind == "status":
+            body, headers = self.error_response(fault.status, fault.error or _default_error(fault.status), fault)
+            await w.send(fault.status, json.dumps(body).encode(),
+                         {"content-type": "application/json", **headers, **fault.headers})
+            return
+        await w.send_json(200, self.count_response(req), fault.headers)
 
     @property
     def calls(self) -> list[Request]:
@@ -291,6 +321,9 @@ class FakeProvider:
             self.requests.append(req)
         if self.echo_key_401:
             await w.send_json(401, self.auth_echo_body(_sent_key(req)))
+            return
+        if self.is_count_call(req):
+            await self._count(req, w)
             return
         if not self.is_model_call(req):
             await self.other(req, w)

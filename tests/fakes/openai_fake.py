@@ -10,6 +10,7 @@ Run alone: `python -m tests.fakes.openai_fake --port 0`.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -53,6 +54,17 @@ class OpenAIFake(FakeProvider):
 
     def wants_stream(self, req: Request) -> bool:
         return bool(req.json().get("stream"))
+
+    def is_count_call(self, req: Request) -> bool:
+        return req.method == "POST" and req.path.endswith("/responses/input_tokens")
+
+    def count_response(self, req: Request) -> Any:
+        # POST /v1/responses/input_tokens answers {"object": "response.input_tokens", "input_tokens": N}.
+        body = req.json()
+        text = json.dumps(body.get("input", "")) + json.dumps(body.get("instructions") or "")
+        if body.get("tools"):
+            text += json.dumps(body["tools"])
+        return {"object": "response.input_tokens", "input_tokens": max(1, len(text) // 4)}
 
     async def other(self, req: Request, w: Writer) -> None:
         if req.method == "GET" and req.path.endswith("/models"):

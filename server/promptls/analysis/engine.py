@@ -36,7 +36,7 @@ def decode(data: bytes) -> tuple[str | None, str | None]:
 
 
 def analyze_path(path: str, config: Config, *, partials: PartialLookup = fs_partials,
-                 today: _dt.date | None = None) -> tuple[FileReport, str]:
+                 today: _dt.date | None = None, online_count=None) -> tuple[FileReport, str]:
     """`check` on one file: read (a regular file of at most `max-file-bytes` only), then as `analyze_text`."""
     if path.endswith(".jsonl"):
         return _dataset_path(path, config), ""
@@ -47,7 +47,7 @@ def analyze_path(path: str, config: Config, *, partials: PartialLookup = fs_part
     text, reason = decode(data)
     if text is None:
         return _skipped(path, reason or "unreadable"), ""
-    return analyze_text(path, text, config, partials=partials, today=today), text
+    return analyze_text(path, text, config, partials=partials, today=today, online_count=online_count), text
 
 
 def _skipped(path: str, reason: str) -> FileReport:
@@ -56,15 +56,16 @@ def _skipped(path: str, reason: str) -> FileReport:
 
 
 def analyze_text(path: str, text: str, config: Config, *, partials: PartialLookup = fs_partials,
-                 today: _dt.date | None = None) -> FileReport:
-    return analyze(path, text, config, partials=partials, today=today)[1]
+                 today: _dt.date | None = None, online_count=None) -> FileReport:
+    return analyze(path, text, config, partials=partials, today=today, online_count=online_count)[1]
 
 
 def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = fs_partials,
-            today: _dt.date | None = None, kind: str | None = None) -> tuple[object, FileReport]:
+            today: _dt.date | None = None, kind: str | None = None,
+            online_count=None) -> tuple[object, FileReport]:
     """The parsed document (for editor features: a PromptDocument, CodeDocument or DatasetResult; None when the
-    text is over the size limit) and its report."""
-    ctx = Context(config, partials, today or config.today or _dt.date.today())
+    text is over the size limit) and its report. `online_count`: see `Context.online_count`."""
+    ctx = Context(config, partials, today or config.today or _dt.date.today(), online_count=online_count)
     kind = kind or kind_of(path, config, text[:65536]) or "prompt"
     limit, key = ((config.dataset_max_bytes, "datasets.max-bytes") if kind == "dataset"
                   else (config.max_file_bytes, "max-file-bytes"))

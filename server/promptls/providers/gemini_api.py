@@ -119,6 +119,10 @@ class GeminiProvider(SDKProvider):
 
     async def count_tokens(self, request: ChatRequest) -> int:
         model, contents, _ = self._request(request)
+        if (system := request.system_text) is not None:
+            # The Developer API's countTokens takes no system_instruction (the SDK refuses it): the system text
+            # goes in as a leading user turn, which counts its tokens the same way.
+            contents = [{"role": "user", "parts": [{"text": system}]}, *contents]
         try:
             result = await self.client().aio.models.count_tokens(model=model, contents=contents)
         except Exception as exc:

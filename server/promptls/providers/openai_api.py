@@ -157,6 +157,23 @@ class OpenAIProvider(SDKProvider):
         except Exception as exc:
             raise classify_exception(exc, provider=self.name, after_first_token=first) from exc
 
+    async def count_tokens(self, request: ChatRequest) -> int:
+        """`POST /v1/responses/input_tokens`: system messages as `instructions`, the rest as input items."""
+        kwargs: dict[str, Any] = {
+            "model": request.model or self.model,
+            "input": [{"role": m["role"], "content": m["content"]} for m in request.chat_messages],
+        }
+        if (system := request.system_text) is not None:
+            kwargs["instructions"] = system
+        if request.params.get("tools"):
+            kwargs["tools"] = request.params["tools"]
+        try:
+            client = self.client()
+            result = await client.responses.input_tokens.count(**kwargs)
+        except Exception as exc:
+            raise classify_exception(exc, provider=self.name) from exc
+        return int(result.input_tokens)
+
     async def probe(self) -> Probe:
         async def call() -> str:
             client = self.client()

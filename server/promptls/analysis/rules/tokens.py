@@ -49,6 +49,12 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
         error = str(e).splitlines()[0] if str(e) else type(e).__name__
         pairs = [(m.role, doc.text[m.content_span.start:m.content_span.end]) for m in doc.messages]
     chat = count_chat(pairs, counter)
+    total, label, exact, error_pct = chat.total, counter.name, counter.exact, counter.error_pct
+    if ctx.online_count is not None and not counter.exact and doc.model is not None:
+        online = ctx.online_count(info.id if info is not None else doc.model.ref,
+                                  info.provider if info is not None else doc.model.provider, tokenizer, pairs)
+        if online is not None:
+            total, label, exact = online[0], online[1], True
     spans = [m.content_span for m in doc.messages] if len(doc.messages) == len(pairs) else [None] * len(pairs)
     msgs = [MessageTokens(r, n, s) for (r, _), n, s in zip(pairs, chat.per_message, spans, strict=False)]
     notes = []
@@ -62,11 +68,12 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
     cost = None
     tier_note = None
     if info is not None:
-        price = ctx.catalog.price_call(info.id, chat.total, reserved)
+        price = ctx.catalog.price_call(info.id, total, reserved)
         cost, tier_note = price.cost_usd, price.tier_note
-    report = TokenReport(counter.name, counter.exact, chat.total, reserved, msgs, cost, "; ".join(notes),
-                         error_pct=None if counter.exact else counter.error_pct)
+    report = TokenReport(label, exact, total, reserved, msgs, cost, "; ".join(notes),
+                         error_pct=None if exact else error_pct)
     ctx.extra["tier_note"] = tier_note
+    ctx.extra["tokenizer"] = tokenizer  # the offline one, also when the report carries a provider count
     return report, info, error
 
 
@@ -104,7 +111,7 @@ def _cache_hint(doc: PromptDocument, ctx: Context, info, report: TokenReport) ->
     first = refs[0]
     from promptls.tokens import counter_for_tokenizer
 
-    counter = counter_for_tokenizer(report.tokenizer)
+    counter = counter_for_tokenizer(ctx.extra.get("tokenizer") or report.tokenizer)
     minimum = getattr(info, "prompt_cache_min_tokens", None) or DEFAULT_PROMPT_CACHE_MIN_TOKENS
     nxt = refs[1].span.start if len(refs) > 1 else doc.body_span.end
     before = doc.text[doc.body_span.start:first.span.start]
