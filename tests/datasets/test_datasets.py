@@ -472,3 +472,22 @@ def test_arbitrary_json_shapes_never_crash_and_spans_stay_on_their_line(tmp_path
     path = tmp_path / "odd.jsonl"
     path.write_text(text, "utf-8")
     assert _view(check_file(str(path), DatasetSettings())) == _view(result)
+
+
+def test_an_oversized_line_in_the_editor_is_a_finding_not_parsed(monkeypatch):
+    """The editor's in-memory path reports a line over MAX_LINE_BYTES like check_file does, without parsing or
+    tokenising it (a 50 MB line took a minute and 2.6 GB before), and both paths agree."""
+    from promptls.datasets.check import check_text
+
+    rows = clean_examples()
+    long_row = chat("é" * 3000, "ok")  # 2 bytes per é: over the limit in bytes though under it in characters
+    text = jsonl([*rows[:3], long_row, *rows[3:]])
+    long_line = text.splitlines()[3]
+    limit = len(long_line) + 100
+    assert len(long_line.encode()) > limit and all(len(line.encode()) < limit for line in text.splitlines()[4:])
+    monkeypatch.setattr(check_module, "MAX_LINE_BYTES", limit)
+    result = check_text(text, DatasetSettings())
+    too_long = [f for f in result.findings if f.code == "DS001"]
+    assert len(too_long) == 1 and "was not analysed" in too_long[0].message
+    assert text[too_long[0].span.start:too_long[0].span.end] == text.splitlines()[3]
+    assert result.summary.examples == len(rows)

@@ -56,7 +56,9 @@ from promptls.tokens import counter_for_tokenizer, overhead_for_family
 
 MAX_FINDINGS_PER_CODE = 500
 MIN_EXAMPLES = 10
-MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line is reported, not parsed (no example is anywhere near this)
+# A longer line is reported, not parsed or tokenised. No example reaches it: the largest training context is
+# 65,536 tokens (about 0.3 MB of text); tokenising a 50 MB line took a minute and 2.6 GB in the editor.
+MAX_LINE_BYTES = 4 * 1024 * 1024
 MAX_DIGESTS = 1_000_000  # ~130 bytes each; later examples are still compared against these
 MAX_SYSTEM_VARIANTS = 1_000
 RESERVOIR_SIZE = 100_000  # p95 is exact up to this many examples, a uniform-sample estimate beyond
@@ -619,6 +621,14 @@ def looks_like_dataset(first_lines: list[str]) -> bool:
 
 
 # -- the two entry points --------------------------------------------------------------------------------------
+def _oversized(chunk: str) -> bool:
+    """Longer than MAX_LINE_BYTES in UTF-8 (the cheap length test first: a code point is 1 to 4 bytes)."""
+    n = len(chunk)
+    if n > MAX_LINE_BYTES:
+        return True
+    return n * 4 > MAX_LINE_BYTES and len(chunk.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES
+
+
 def _text_lines(text: str) -> Iterator[tuple[int, int, str]]:
     """(line number, start offset, text without its '\\n' or '\\r\\n') for each '\\n'-separated line; line
     numbers count lone CRs as breaks, as LSP does."""
@@ -636,14 +646,17 @@ def _text_lines(text: str) -> Iterator[tuple[int, int, str]]:
 def check_text(text: str, settings: DatasetSettings, *, limit_lines: int | None = None) -> DatasetResult:
     """Check a dataset held in memory (the editor's path). With `limit_lines`, only the first lines are analysed
     and the summary describes the examples seen so far (`complete` is then False)."""
-    sample = (chunk for _line, _start, chunk in _text_lines(text))
+    sample = (chunk for _line, _start, chunk in _text_lines(text) if not _oversized(chunk))
     analyzer = _Analyzer(settings, majority_format(sample))
     complete = True
     for line, start, chunk in _text_lines(text):
         if limit_lines is not None and line >= limit_lines:
             complete = False
             break
-        analyzer.feed(line, start, chunk)
+        if _oversized(chunk):
+            analyzer.feed_oversized(line, start, len(chunk))
+        else:
+            analyzer.feed(line, start, chunk)
     return analyzer.finish(complete)
 
 
