@@ -440,3 +440,58 @@ def test_inline_completion_end_to_end(nvim: Path, server_cmd: list[str], workspa
         assert fake.requests[0]["authorization"] == f"Bearer {key}"
     assert token in res["ghost"]["text"]
     assert any(token in line for line in res["lines"])
+
+
+EVAL_CASES = """providers: [fake]
+tests:
+  - description: names the topic
+    vars:
+      topic: autumn
+    assert:
+      - type: icontains
+        value: {token}
+  - description: rhymes
+    vars:
+      topic: rain
+    assert:
+      - type: contains
+        value: moon
+"""
+
+
+@pytest.mark.slow
+def test_promptls_eval_fills_the_quickfix_list(nvim: Path, server_cmd: list[str], workspace: Path,
+                                               tmp_path: Path) -> None:
+    """:PromptlsEval runs the prompt's cases through the real server and router (a loopback OpenAI-compatible
+    provider); the failing case lands in the quickfix list on its assertion's line of the case file."""
+    fake_mod = _fake_openai()
+    token = f"leaf{secrets.token_hex(4)}"
+    key = "sk-test-" + secrets.token_hex(12)
+    cases = workspace / "haiku.tests.yaml"
+    cases.write_text(EVAL_CASES.format(token=token), "utf-8")
+    with fake_mod.FakeOpenAI(f"A {token} falls slowly") as fake:
+        (workspace / "promptls.toml").write_text(
+            'today = "2025-06-01"\n\n'
+            "[providers.fake]\n"
+            'kind = "openai"\n'
+            'model = "gpt-4o-mini"\n'
+            f'base_url = "{fake.base_url}"\n'
+            'api_key_env = "PROMPTLS_TEST_FAKE_KEY"\n'
+            "timeout_s = 10\n\n"
+            "[router]\n"
+            'run = ["fake"]\n'
+            "max_attempts = 1\n\n"
+            "[cache]\nenabled = false\n\n"
+            f'[budget]\nledger_path = "{tmp_path / "ledger.sqlite3"}"\n'
+        )
+        res = run_scenario(nvim, tmp_path, "eval", {"file": str(workspace / "haiku.prompt")}, server_cmd,
+                           extra_env={"PROMPTLS_TEST_FAKE_KEY": key})
+        assert len(fake.requests) == 2
+    assert "PromptlsEval" in res["user_commands"]
+    (item,) = res["quickfix"]
+    assert Path(item["file"]).resolve() == cases.resolve()
+    lines = EVAL_CASES.splitlines()
+    assert item["lnum"] == next(i for i, line in enumerate(lines, 1) if "type: contains" in line)
+    assert item["text"].startswith("rhymes [gpt-4o-mini]: contains:") and item["type"] == "E"
+    assert res["qf_open"]
+    assert "1/2 cases passed" in res["messages"]

@@ -284,6 +284,26 @@ function S.commands(H, a)
   answered("promptls.runPrompt", "PromptlsRun", "run_answered")
 end
 
+function S.eval(H, a)
+  local buf = open(a.file)
+  H.client(buf)
+  H.result.user_commands = vim.tbl_keys(api.nvim_get_commands({}))
+  vim.fn.setqflist({}, " ", { title = "before" })
+  vim.cmd("PromptlsEval")
+  H.wait("the quickfix list of :PromptlsEval", function()
+    return vim.fn.getqflist({ title = 0 }).title == "promptls eval"
+  end, 30000)
+  H.result.quickfix = {}
+  for _, it in ipairs(vim.fn.getqflist()) do
+    H.result.quickfix[#H.result.quickfix + 1] = { file = api.nvim_buf_get_name(it.bufnr), lnum = it.lnum,
+      text = it.text, type = it.type }
+  end
+  H.result.qf_open = vim.iter(api.nvim_list_wins()):any(function(w)
+    return vim.fn.getwininfo(w)[1].quickfix == 1
+  end)
+  H.result.messages = api.nvim_exec2("messages", { output = true }).output
+end
+
 function S.inline_fake(H, a)
   local fake = require("fake_inline_server")
   local inline = require("promptls.inline")

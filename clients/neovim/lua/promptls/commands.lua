@@ -1,4 +1,4 @@
---- User commands: :PromptlsRun, :PromptlsUsage (server commands) and :PromptlsRestart (client side).
+--- User commands: :PromptlsRun, :PromptlsUsage, :PromptlsEval (server commands) and :PromptlsRestart (client side).
 local M = {}
 
 local NAME = "promptls"
@@ -72,6 +72,73 @@ function M.usage(bufnr)
   exec("promptls.showUsage", {}, "usage", bufnr)
 end
 
+---@param v any
+---@return any
+local function value(v)
+  if v == vim.NIL then
+    return nil
+  end
+  return v
+end
+
+--- The quickfix items of an evaluation's answer (`promptls.eval`): one per failing assertion of a failing case,
+--- on its line in the case file.
+---@param result table
+---@return table[]
+function M.eval_items(result)
+  local items = {}
+  for _, r in ipairs(value(result.results) or {}) do
+    if not r.pass then
+      local failures = value(r.failures) or {}
+      if #failures == 0 then
+        failures = { { type = "score", message = ("score %s below the threshold"):format(tostring(r.score)) } }
+      end
+      for _, f in ipairs(failures) do
+        items[#items + 1] = {
+          filename = value(f.file) or value(r.file),
+          lnum = value(f.line) or value(r.line) or 1,
+          col = 1,
+          type = "E",
+          text = ("%s [%s]: %s: %s"):format(r.case, value(r.model) or value(r.provider) or "?", f.type, f.message),
+        }
+      end
+    end
+  end
+  return items
+end
+
+--- Run the cases of the prompt (or case file) in the current buffer through the server (`promptls.eval`) and
+--- fill the quickfix list with the failing ones; opened when there are any.
+---@param bufnr? integer
+function M.eval(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local client = client_for(bufnr)
+  if not client then
+    return
+  end
+  vim.notify("promptls: running the cases...")
+  local args = { title = "eval", command = "promptls.eval", arguments = { vim.uri_from_bufnr(bufnr) } }
+  client:exec_cmd(args, { bufnr = bufnr }, function(err, result)
+    if err then
+      vim.notify(("promptls: eval failed: %s"):format(err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      return
+    end
+    result = value(result) or {}
+    local items = M.eval_items(result)
+    vim.fn.setqflist({}, " ", { title = "promptls eval", items = items })
+    if value(result.error) and #items == 0 then
+      vim.notify("promptls: " .. tostring(result.error), vim.log.levels.ERROR)
+      return
+    end
+    local passed, total = value(result.passed) or 0, value(result.total) or 0
+    vim.notify(("promptls eval: %d/%d cases passed"):format(passed, total),
+      #items > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
+    if #items > 0 then
+      vim.cmd("botright copen")
+    end
+  end)
+end
+
 --- Stop every promptls client, wait for them to exit (forcing after a few seconds), then start again for
 --- the open buffers. on_done gets the number of clients that were stopped.
 ---@param on_done? fun(stopped: integer)
@@ -108,6 +175,9 @@ function M.create()
   cmd("PromptlsUsage", function()
     M.usage(0)
   end, { desc = "promptls: show tokens and cost spent" })
+  cmd("PromptlsEval", function()
+    M.eval(0)
+  end, { desc = "promptls: run this prompt's test cases; failing ones go to the quickfix list" })
   cmd("PromptlsRestart", function()
     M.restart(function(n)
       vim.notify(("promptls: restarted (%d client%s)"):format(n, n == 1 and "" or "s"))

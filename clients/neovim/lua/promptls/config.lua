@@ -22,7 +22,7 @@ M.name = "promptls"
 ---@field filetypes string[]
 ---@field root_markers string[]
 ---@field settings table           the `promptls` settings section: the same keys as promptls.toml
----@field commands boolean         define :PromptlsRun, :PromptlsUsage, :PromptlsRestart
+---@field commands boolean         define :PromptlsRun, :PromptlsUsage, :PromptlsEval, :PromptlsRestart
 ---@field inline promptls.InlineOptions
 ---@field lenses boolean          code lenses (tokens and cost per call) as a virtual line above their line
 ---@field most_severe_per_line boolean  signs and virtual text show the most severe promptls finding of a line
