@@ -34,6 +34,31 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in another file (or this one): path, 0-based line, code-point columns on that line."""
+
+    path: str
+    line: int
+    col: int = 0
+    end_col: int = 0
+
+
+@dataclass(slots=True)
+class ClientRef:
+    """The client a call goes through, as far as it is proven: where and how it was created.
+
+    `endpoint` is "azure" (the `model=` argument names a deployment), "self-hosted" (a vLLM/TGI/Ollama/LM Studio/
+    llama.cpp server serving its own ids) or None (the provider's own API)."""
+
+    sdk: str
+    callee: str  # the constructor as written where it was created, e.g. "anthropic.Anthropic"
+    name: str | None = None  # the variable or function it is known by (`claude`, `make_client`)
+    location: Location | None = None  # where it was created (None: in this file, at an unknown place)
+    endpoint: str | None = None
+    base_url: str | None = None
+
+
 @dataclass(slots=True)
 class Value:
     """One expression in the source and what it evaluates to, when that is knowable.
@@ -50,6 +75,7 @@ class Value:
     origin: Span | None = None  # where the value is written (the constant's definition), if not here
     partial: bool = False  # dict/list with spreads, or a string with interpolations (value = static parts)
     source: str = ""  # the expression's source text (for rewrites)
+    defined_in: Location | None = None  # a constant of another module: where it is written (no fix edits it)
 
     @property
     def known(self) -> bool:
@@ -108,6 +134,8 @@ class CallSite:
     positional: list[Value] = field(default_factory=list)  # positional args (ollama/litellm style; rare)
     has_spread: bool = False  # `**kwargs` / `...opts` among the arguments: absent arguments may still be passed
     insert_suffix: str = ""  # text after a new argument (" }" when a TS/JS call has no options object yet)
+    client: ClientRef | None = None  # the proven client the call goes through (None: an SDK module function)
+    deployment_model: str | None = None  # Azure: the model `[deployments]` maps this call's deployment to
 
 
 # Normalised API names, per SDK:

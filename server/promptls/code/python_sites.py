@@ -15,10 +15,12 @@ import textwrap
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
+from typing import Protocol
 
-from promptls.code.model import API_NAMES, UNKNOWN, CallSite, ClientInit, CodeDocument, Value
+from promptls.code.endpoints import client_ref
+from promptls.code.model import API_NAMES, UNKNOWN, CallSite, ClientInit, ClientRef, CodeDocument, Location, Value
 from promptls.positions import LineIndex, Span
 
 # A file that mentions none of these cannot use an SDK: it is returned without parsing.
@@ -42,6 +44,22 @@ _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Fo
              ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _MAX_CONSTANT_DEPTH = 16
+
+
+class Environment(Protocol):
+    """What the rest of the workspace tells one module about the names it imports (`workspace/` implements it):
+    dotted names as written in this module, e.g. `claude`, `clients.claude`, `settings.MODEL`."""
+
+    names: frozenset[str]  # first components of imported names the workspace can say something about
+
+    def client(self, dotted: str) -> ClientRef | None: ...
+
+    def factory(self, dotted: str) -> ClientRef | None: ...
+
+    def constant(self, dotted: str) -> tuple[Value, Location] | None: ...
+
+
+_CLIENT_METHODS = ("with_options", "copy")  # return a client of the same kind
 
 
 def parse_quietly(source: str, **kwargs) -> ast.AST:
@@ -128,14 +146,16 @@ class _Module:
     constructors: dict[str, str] = field(default_factory=dict)  # local name -> sdk (`Anthropic` -> anthropic)
     functions: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (sdk, api)
     bindings: dict[str, int] = field(default_factory=dict)  # module-level name -> times bound
+    functions_def: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
     constants: dict[str, ast.expr] = field(default_factory=dict)  # candidates: name -> value expression
     has_os: bool = False
 
 
-def extract_python(path: str, text: str) -> CodeDocument:
-    """The SDK imports, clients and model calls of one Python module."""
+def extract_python(path: str, text: str, env: Environment | None = None) -> CodeDocument:
+    """The SDK imports, clients and model calls of one Python module; `env` resolves names imported from the rest
+    of the workspace (clients, client factories, constants)."""
     doc = CodeDocument(path=path, text=text, language="python")
-    if not any(name in text for name in _MENTIONS):
+    if not any(name in text for name in _MENTIONS) and not (env is not None and env.names):
         return doc
     bom = text.startswith("\ufeff")
     try:
@@ -146,12 +166,13 @@ def extract_python(path: str, text: str) -> CodeDocument:
     except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
         doc.syntax_error = str(e) or type(e).__name__
         return doc
-    _Extractor(doc, tree, Offsets(text, bom=bom)).run()
+    _Extractor(doc, tree, Offsets(text, bom=bom), env).run()
     return doc
 
 
 class _Extractor:
-    def __init__(self, doc: CodeDocument, tree: ast.Module, offsets: Offsets) -> None:
+    def __init__(self, doc: CodeDocument, tree: ast.Module, offsets: Offsets, env: Environment | None = None) -> None:
+        self.env = env
         self.doc = doc
         self.text = doc.text
         self.tree = tree
@@ -161,13 +182,15 @@ class _Extractor:
         self.awaited: set[int] = set()
         self.targets: dict[int, ast.expr] = {}  # id(call) -> the single target it is assigned to
         self.found: list[_Found] = []
-        self.client_vars: dict[str, dict[int, str]] = {}  # var -> {id(scope) or 0: sdk}
+        self.client_vars: dict[str, dict[int, ClientRef]] = {}  # var -> {id(scope) or 0: client}
+        self._factory_cache: dict[int, ClientRef | None] = {}
         self.globals_declared: set[str] = set()
         self._locals: dict[int, frozenset[str]] = {}
         self._const_cache: dict[str, Value] = {}
         self._resolving: set[str] = set()
 
-    def run(self) -> None:
+    def prepare(self) -> None:
+        """Imports and module-level bindings: enough to evaluate constants and classify client expressions."""
         self._flatten(self.tree.body, None, True)
         for stmt, _scope, top in self.stmts:
             if isinstance(stmt, ast.Import | ast.ImportFrom):
@@ -176,16 +199,21 @@ class _Extractor:
                 self.globals_declared.update(stmt.names)
             if top:
                 self._bind(stmt)
+
+    def run(self) -> None:
+        self.prepare()
         doc, mod = self.doc, self.mod
         doc.sdks = frozenset(mod.sdks)
         doc.has_os_import = mod.has_os
         doc.top_level_names = frozenset(mod.bindings)
         doc.import_insert_at = self._import_insert_at()
         doc.comments = self._comments()
-        if not mod.sdks:
+        env_names = self.env.names if self.env is not None else frozenset()
+        if not mod.sdks and not env_names:
             return
         self._scan(self.tree.body, None, self._words())
         self._clients()
+        self._client_assignments()
         for f in self.found:
             site = self._call_site(f)
             if site is not None:
@@ -263,6 +291,8 @@ class _Extractor:
             names.extend((a.asname or a.name).partition(".")[0] for a in stmt.names if a.name != "*")
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.append(stmt.name)
+            if not isinstance(stmt, ast.ClassDef):
+                self.mod.functions_def[stmt.name] = stmt
         for n in names:
             self.mod.bindings[n] = self.mod.bindings.get(n, 0) + 1
 
@@ -286,7 +316,9 @@ class _Extractor:
     def _words(self) -> tuple[str, ...]:
         mod = self.mod
         local = {n.partition(".")[0] for n in mod.modules} | set(mod.constructors) | set(mod.functions)
-        return (*_METHOD_WORDS, *sorted(local))
+        if self.env is not None:
+            local |= self.env.names
+        return (*_METHOD_WORDS, *_CLIENT_METHODS, *sorted(local))
 
     def _scan(self, body: list[ast.stmt], scope: ast.AST | None, words: tuple[str, ...]) -> None:
         """Collect the calls of every statement whose text mentions a method or imported SDK name; a statement
@@ -374,23 +406,141 @@ class _Extractor:
             var = dotted(target) if target is not None else None
             args, has_spread = self._keywords(call, f.scope)
             insert_at, prefix = self._insertion(call)
-            self.doc.clients.append(ClientInit(sdk=sdk, span=self.off.span(call), callee=self._src(call.func),
+            callee = self._src(call.func)
+            self.doc.clients.append(ClientInit(sdk=sdk, span=self.off.span(call), callee=callee,
                                                args=args, insert_at=insert_at, insert_prefix=prefix, var=var,
                                                has_spread=has_spread))
             if var:
-                self.client_vars.setdefault(var, {})[id(f.scope) if f.scope is not None else 0] = sdk
+                ref = client_ref(sdk, callee, args, var, self.location(call))
+                self.client_vars.setdefault(var, {})[id(f.scope) if f.scope is not None else 0] = ref
 
-    def _client_sdk(self, var: str, scope: ast.AST | None) -> str | None:
-        """The SDK of the client a variable holds: assigned in this scope, else at module level, else
-        anywhere in the file if every assignment agrees (`self.client` set in `__init__`)."""
-        by_scope = self.client_vars.get(var)
-        if not by_scope:
+    def _client_assignments(self) -> None:
+        """Variables bound to a client by other means than a constructor: a factory call, `with_options()`/
+        `copy()` of a client, or a client imported from another module (`self.client = claude`)."""
+        for _ in range(2):  # twice, so that a chain (`base = make()`, `fast = base.with_options(...)`) resolves
+            for stmt, scope, _top in self.stmts:
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                    target, value = stmt.targets[0], stmt.value
+                elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                    target, value = stmt.target, stmt.value
+                else:
+                    continue
+                var = dotted(target)
+                if var is None or self._constructor_sdk(value) is not None:
+                    continue
+                key = id(scope) if scope is not None else 0
+                if key in self.client_vars.get(var, {}):
+                    continue
+                ref = self.client_expr(value, scope, var)
+                if ref is not None:
+                    self.client_vars.setdefault(var, {})[key] = ref
+
+    def location(self, node: ast.AST) -> Location:
+        span = self.off.span(node)
+        line = _line_of(self.off.starts, span.start) - 1
+        start = self.off.starts[line]
+        end = min(span.end, self.off.line_end(line + 1))
+        return Location(self.doc.path, line, span.start - start, max(end - start, span.start - start))
+
+    def client_expr(self, node: ast.expr, scope: ast.AST | None, name: str | None = None) -> ClientRef | None:
+        """The client an expression evaluates to, when that is proven: a constructor call, `with_options()`/
+        `copy()` of a client, a call of a function returning a client, or a name bound to one."""
+        if isinstance(node, ast.Await):
+            node = node.value
+        if isinstance(node, ast.Call):
+            func = node.func
+            sdk = self._constructor_sdk(node)
+            if sdk is not None:
+                args, _ = self._keywords(node, scope)
+                return client_ref(sdk, self._src(func), args, name, self.location(node))
+            if isinstance(func, ast.Attribute) and func.attr in _CLIENT_METHODS:
+                inner = self.client_expr(func.value, scope)
+                return replace(inner, name=name or inner.name) if inner is not None else None
+            fname = dotted(func)
+            if fname is None:
+                return None
+            local = self._scope_locals(scope)
+            if fname in self.mod.functions_def and self.mod.bindings.get(fname) == 1 and fname not in local:
+                ref = self.factory_ref(self.mod.functions_def[fname])
+                return replace(ref, name=fname) if ref is not None else None
+            if self.env is not None and fname.partition(".")[0] in self.env.names \
+                    and fname.partition(".")[0] not in local:
+                return self.env.factory(fname)
             return None
-        for key in (id(scope) if scope is not None else 0, 0):
-            if key in by_scope:
-                return by_scope[key]
-        values = set(by_scope.values())
-        return values.pop() if len(values) == 1 else None
+        var = dotted(node)
+        return self._client_ref(var, scope) if var else None
+
+    def factory_ref(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ClientRef | None:
+        """What a function returns when it returns a client (its annotation, or every `return` it makes)."""
+        key = id(fn)
+        if key in self._factory_cache:
+            return self._factory_cache[key]
+        self._factory_cache[key] = None  # recursion guard
+        ref = self._annotation_ref(fn.returns, fn.name, fn) if fn.returns is not None else None
+        if ref is None:
+            for node in _walk_body(fn):
+                if isinstance(node, ast.Return) and node.value is not None:
+                    ref = self.client_expr(node.value, fn)
+                    if ref is not None:
+                        break
+        self._factory_cache[key] = ref
+        return ref
+
+    def _annotation_ref(self, ann: ast.expr | None, name: str, at: ast.AST) -> ClientRef | None:
+        """An SDK client type in an annotation: `anthropic.Anthropic`, `AsyncOpenAI`, `"Anthropic"`,
+        `Optional[...]`, `X | None`."""
+        if ann is None:
+            return None
+        if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+            try:
+                ann = ast.parse(ann.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
+            return self._annotation_ref(ann.left, name, at) or self._annotation_ref(ann.right, name, at)
+        if isinstance(ann, ast.Subscript) and dotted(ann.value) in ("Optional", "typing.Optional"):
+            return self._annotation_ref(ann.slice, name, at)
+        full = dotted(ann)
+        if full is None:
+            return None
+        sdk = self.mod.constructors.get(full)
+        if sdk is None and "." in full:
+            head, _, tail = full.rpartition(".")
+            mod_sdk = self.mod.modules.get(head)
+            sdk = mod_sdk if mod_sdk is not None and tail in _CONSTRUCTORS.get(mod_sdk, ()) else None
+        if sdk is None:
+            return None
+        return client_ref(sdk, full, {}, name, self.location(at))
+
+    def _param_annotation(self, var: str, scope: ast.AST | None) -> ClientRef | None:
+        if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        a = scope.args
+        for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs]:
+            if arg.arg == var and arg.annotation is not None:
+                return self._annotation_ref(arg.annotation, var, arg)
+        return None
+
+    def _client_ref(self, var: str, scope: ast.AST | None) -> ClientRef | None:
+        """The client a variable holds: assigned in this scope, else at module level, else anywhere in the file if
+        every assignment agrees (`self.client` set in `__init__`); a parameter annotated with an SDK client type;
+        a client imported from another module of the workspace."""
+        by_scope = self.client_vars.get(var)
+        if by_scope:
+            for key in (id(scope) if scope is not None else 0, 0):
+                if key in by_scope:
+                    return by_scope[key]
+            kinds = {(r.sdk, r.endpoint) for r in by_scope.values()}
+            if len(kinds) == 1:
+                return next(iter(by_scope.values()))
+        ref = self._param_annotation(var, scope)
+        if ref is not None:
+            return ref
+        head = var.partition(".")[0]
+        if self.env is not None and head in self.env.names and head not in self._scope_locals(scope) \
+                and var not in self.mod.constants:
+            return self.env.client(var)
+        return None
 
     # -- calls ---------------------------------------------------------------------------------------------
     def _call_site(self, f: _Found) -> CallSite | None:
@@ -412,31 +562,32 @@ class _Extractor:
         match = _match_api(names)
         if match is None:
             return None
-        api, tail, shape = match
+        api, tail, _shape = match
         if tail > len(chain):
             return None
         receiver = chain[tail - 1].value  # what the method path hangs off
         skip = "aio" if api.startswith("models.") else "beta"  # `client.aio.models...`, `client.beta.chat...`
         if isinstance(receiver, ast.Attribute) and receiver.attr == skip:
             receiver = receiver.value
-        sdk = self._attribute(api, receiver, shape, f.scope)
-        if sdk is None:
+        found = self._attribute(api, receiver, f.scope)
+        if found is None:
             return None
-        return self._make_site(f, sdk, api, receiver)
+        site = self._make_site(f, found[0], api, receiver)
+        site.client = found[1]
+        return site
 
-    def _attribute(self, api: str, receiver: ast.expr, shape: str | None, scope: ast.AST | None) -> str | None:
-        """The SDK of a call: from the receiver (a client variable, an inline constructor, an SDK module) when
-        that SDK has the method, else from the method's shape when the module imports the SDK it implies."""
+    def _attribute(self, api: str, receiver: ast.expr, scope: ast.AST | None) -> tuple[str, ClientRef | None] | None:
+        """The SDK of a call and the client it goes through: only a proven client (a variable bound to one, an
+        inline constructor or factory call, an annotated parameter, a client imported from the workspace) or an
+        SDK module itself. A receiver that merely has the method's shape (a mock, a fixture, a look-alike) is not
+        an SDK call."""
+        ref = self.client_expr(receiver, scope)
+        if ref is not None and api in API_NAMES.get(ref.sdk, ()):
+            return ref.sdk, ref
         name = dotted(receiver)
-        for sdk in (self._client_sdk(name, scope) if name else None, self._constructor_sdk(receiver),
-                    self.mod.modules.get(name) if name else None):
-            if sdk is not None and api in API_NAMES.get(sdk, ()):
-                return sdk
-        # a variable known as another SDK's client here may be a parameter of the same name: go by shape
-        if api == "completions.create":
-            return "openai" if "openai" in self.mod.sdks else None
-        if shape is not None and shape in self.mod.sdks:
-            return shape
+        sdk = self.mod.modules.get(name) if name else None
+        if sdk is not None and api in API_NAMES.get(sdk, ()):
+            return sdk, None
         return None
 
     def _make_site(self, f: _Found, sdk: str, api: str, receiver: ast.expr | None) -> CallSite:
@@ -472,12 +623,53 @@ class _Extractor:
         local = _ScopeNames(self, scope)
         args: dict[str, Value] = {}
         spread = False
+        unpacked: list[Value] = []
         for kw in call.keywords:
             if kw.arg is None:
-                spread = True
+                v = self._unpacked(kw.value, scope, local)
+                if v is None:
+                    spread = True
+                else:
+                    unpacked.append(v)
             else:
                 args[kw.arg] = self._value(kw.value, local)
+        for v in unpacked:  # `**params`: keys of a dict known in full; explicit keywords win
+            for key, item in v.value.items():
+                args.setdefault(key, item)
         return args, spread
+
+    def _unpacked(self, node: ast.expr, scope: ast.AST | None, local: _ScopeNames) -> Value | None:
+        """The dict a `**x` unpacks, when it is known in full: a literal, a module constant, or a local name
+        assigned once in the function and never changed after (`params["k"] = v`, `params.update(...)`)."""
+        if isinstance(node, ast.Name):  # a module-level dict may be changed anywhere: only a function's own
+            value = self._single_local(node.id, scope) if scope is not None and node.id in local else None
+            if value is None:
+                return None
+            v = self._value(value, local)
+        elif isinstance(node, ast.Dict):
+            v = self._value(node, local)
+        else:
+            return None
+        return v if isinstance(v.value, dict) and not v.partial else None
+
+    def _single_local(self, name: str, scope: ast.AST) -> ast.expr | None:
+        """The value of the one assignment of `name` in a function, if it is bound once and not mutated."""
+        found: list[ast.expr] = []
+        stores = 0
+        for node in _walk_body(scope):
+            if isinstance(node, ast.Assign):
+                found.extend(node.value for t in node.targets if isinstance(t, ast.Name) and t.id == name)
+            if _mutates(node, name):
+                return None
+            if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+                stores += 1
+        if stores != len(found):
+            return None
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            a = scope.args
+            if any(x.arg == name for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x):
+                return None
+        return found[0] if len(found) == 1 else None
 
     def _insertion(self, call: ast.Call) -> tuple[int, str]:
         """Where a new keyword argument goes: after the last argument (so a trailing comma stays valid), or just
@@ -486,6 +678,22 @@ class _Extractor:
         if not nodes:
             return self.off.span(call).end - 1, ""
         return max(self.off.span(n).end for n in nodes), ", "
+
+    def _param_default(self, name: str, scope: ast.AST | None) -> ast.expr | None:
+        """The default of a parameter the function never rebinds (`def ask(model="claude-2.1")`)."""
+        if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        a = scope.args
+        positional = [*a.posonlyargs, *a.args]
+        pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults, strict=True))
+        pairs += [(x, d) for x, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+        default = next((d for x, d in pairs if x.arg == name), None)
+        if default is None:
+            return None
+        for node in _walk_body(scope):
+            if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+                return None
+        return default
 
     def _scope_locals(self, scope: ast.AST | None) -> frozenset[str]:
         """Names a function (or class body) binds itself: they shadow module constants there."""
@@ -545,7 +753,21 @@ class _Extractor:
                 v.value, v.partial = left.value + right.value, left.partial or right.partial
         elif isinstance(node, ast.Name):
             self._name(v, node.id, local, depth)
+        elif isinstance(node, ast.Attribute) and self.env is not None:
+            full = dotted(node)
+            if full is not None and full.partition(".")[0] in self.env.names \
+                    and full.partition(".")[0] not in local:
+                self._external(v, full)
         return v
+
+    def _external(self, v: Value, name: str) -> None:
+        """A constant of another module of the workspace."""
+        hit = self.env.constant(name) if self.env is not None else None
+        if hit is None:
+            return
+        value, where = hit
+        if value.known:
+            v.value, v.partial, v.name, v.defined_in = value.value, value.partial, name, where
 
     def _dict(self, v: Value, node: ast.Dict, local: frozenset[str] | _ScopeNames, depth: int) -> None:
         out: dict[str, Value] = {}
@@ -587,8 +809,23 @@ class _Extractor:
 
     def _name(self, v: Value, name: str, local: frozenset[str] | _ScopeNames, depth: int) -> None:
         mod = self.mod
-        if name not in mod.constants or mod.bindings.get(name) != 1 or name in self.globals_declared \
-                or name in self._resolving or name in local:  # `local` last: it walks the function once
+        if name in self._resolving or name in self.globals_declared:
+            return
+        if name not in mod.constants or mod.bindings.get(name) != 1 or name in local:
+            if isinstance(local, _ScopeNames) and name in local:  # a parameter's default
+                default = self._param_default(name, local._scope)
+                if default is not None:
+                    self._resolving.add(name)
+                    try:
+                        d = self._value(default, frozenset(), depth + 1)
+                    finally:
+                        self._resolving.discard(name)
+                    if d.known:
+                        v.value, v.partial, v.name = d.value, d.partial, name
+                        v.origin, v.defined_in = d.origin or d.span, d.defined_in
+                return
+            if name not in mod.bindings and name not in local and self.env is not None and name in self.env.names:
+                self._external(v, name)
             return
         resolved = self._const_cache.get(name)
         if resolved is None:
@@ -707,6 +944,15 @@ class _ScopeNames:
         if self._names is None:
             self._names = self._extractor._scope_locals(self._scope)
         return name in self._names
+
+
+def _mutates(node: ast.AST, name: str) -> bool:
+    """`name[k] = v`, `del name[k]`, `name.update(...)` and the like."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name:
+        return not isinstance(node.ctx, ast.Load)
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == name \
+        and node.func.attr in ("update", "setdefault", "pop", "popitem", "clear")
 
 
 def _walk_body(scope: ast.AST) -> Iterable[ast.AST]:
