@@ -35,7 +35,8 @@ def analyze(state: ServerState, uri: str, path: str, text: str, version: int | N
         if limit_lines is not None:
             doc, report = analyze_dataset_prefix(path, text, state.config, limit_lines)
         else:
-            doc, report = analyze_text(path, text, state.config, partials=state.partial_lookup, kind=kind)
+            doc, report = analyze_text(path, text, state.config, partials=state.partial_lookup, kind=kind,
+                                       online_count=state.online_lookup if state.config.tokens_online else None)
     except Exception as e:  # the server keeps running whatever a document contains
         log.exception("analysis crashed on %s", uri)
         from promptls.analysis.findings import Finding, Severity

@@ -227,8 +227,10 @@ def create_server() -> PromptServer:
         ls.schedule(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: PromptServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri)
+    async def did_save(ls: PromptServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        from promptls.lsp.online_tokens import on_save  # online counts on save only, never per keystroke
+
+        await on_save(ls, params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PromptServer, params: lsp.DidCloseTextDocumentParams) -> None:
