@@ -43,7 +43,7 @@ def test_exit_codes(project):
 def test_json_contract(project):
     res = run("check", ".", "--format", "json", cwd=project)
     data = json.loads(res.stdout)
-    assert data["version"] == 3
+    assert data["version"] == 4
     files = {f["path"].replace(os.sep, "/"): f for f in data["files"]}
     assert set(files) == {"ok.prompt", "sub/bad.prompt"}
     ok = files["ok.prompt"]

@@ -130,7 +130,7 @@ def test_formats_and_unknown_format(reports, root):
 def test_json_key_contract(reports, root):
     doc = json.loads(render("json", reports, root=str(root)))
     assert set(doc) == {"version", "files", "summary"}
-    assert doc["version"] == 3
+    assert doc["version"] == 4
     file_keys = {
         "path",
         "kind",
@@ -142,6 +142,7 @@ def test_json_key_contract(reports, root):
         "exact",
         "tokens",
         "cost_usd",
+        "monthly_usd",
         "skipped",
         "diagnostics",
     }

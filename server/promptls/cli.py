@@ -203,7 +203,7 @@ def _check(args: argparse.Namespace) -> int:
                 print(f"promptls: {line}", file=sys.stderr)
     color = not args.no_color and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not args.output
     root = os.environ.get("GITHUB_WORKSPACE") if args.format == "github" else None
-    out = render(args.format, reports, root=root or os.getcwd(), color=color)
+    out = render(args.format, reports, root=root or os.getcwd(), color=color, calls_per_month=cfg.calls_per_month)
     if args.output:
         Path(args.output).write_text(out, "utf-8")
     else:

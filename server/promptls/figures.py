@@ -11,6 +11,9 @@ Money follows these rules (`format_cost`):
 - below $1: two significant digits, never fewer than two decimals: `$0.50`, `$0.068`, `$0.0012`, `$0.000068`,
   `$0.0000030`; a trailing zero is kept, it is a significant digit;
 - below $0.00000001 (a millionth of a cent): `<$0.00000001`.
+
+With `[cost] calls-per-month` set, every cost per call is followed by the month's: `$0.000068/call · $6.80/month`
+(`CallFigures.cost_text`, `monthly_usd`), on lenses, hovers, the status and `check`.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class CallFigures:
     cost_usd: float | None = None
     lower_bound: bool = False  # only part of the input is known (a prompt computed at run time)
     error_pct: int | None = None  # an estimate's measured error bound (bench/bench_estimates.py), if known
+    calls_per_month: int | None = None  # `[cost] calls-per-month`: adds the monthly cost
 
     @property
     def tokens(self) -> int:
@@ -70,9 +74,18 @@ class CallFigures:
         return f"{self.input:,}{'+' if self.lower_bound else ''} input + {self.output:,} output"
 
     @property
+    def monthly_usd(self) -> float | None:
+        """The cost of `calls_per_month` calls, or None when either is unknown."""
+        return monthly_usd(self.cost_usd, self.calls_per_month)
+
+    @property
     def cost_text(self) -> str | None:
-        """`$0.000068/call`, or None when the model has no known price."""
-        return None if self.cost_usd is None else f"{format_cost(self.cost_usd)}/call"
+        """`$0.000068/call` (`$0.000068/call · $6.80/month` with calls per month), or None when the model has no
+        known price."""
+        if self.cost_usd is None:
+            return None
+        monthly = self.monthly_usd
+        return f"{format_cost(self.cost_usd)}/call" + ("" if monthly is None else f" · {format_cost(monthly)}/month")
 
     @property
     def short(self) -> str:
@@ -99,12 +112,18 @@ def share_bar(part: int, whole: int, width: int = 10) -> str:
     return f"{'█' * blocks}{'░' * (width - blocks)} {pct}%"
 
 
-def of_report(report) -> CallFigures:
+def monthly_usd(cost_per_call: float | None, calls_per_month: int | None) -> float | None:
+    """The month's cost of a call made `calls_per_month` times (None when either is unknown)."""
+    return None if cost_per_call is None or calls_per_month is None else cost_per_call * calls_per_month
+
+
+def of_report(report, calls_per_month: int | None = None) -> CallFigures:
     """The figures of a prompt's `TokenReport`."""
     return CallFigures(report.input, report.output_reserved, report.exact, report.cost_usd,
-                       error_pct=getattr(report, "error_pct", None))
+                       error_pct=getattr(report, "error_pct", None), calls_per_month=calls_per_month)
 
 
-def of_estimate(est) -> CallFigures:
+def of_estimate(est, calls_per_month: int | None = None) -> CallFigures:
     """The figures of a code call site's `CallEstimate`."""
-    return CallFigures(est.input_tokens, est.output_tokens, est.exact, est.cost_usd, lower_bound=not est.complete)
+    return CallFigures(est.input_tokens, est.output_tokens, est.exact, est.cost_usd, lower_bound=not est.complete,
+                       calls_per_month=calls_per_month)

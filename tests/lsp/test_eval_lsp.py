@@ -185,3 +185,32 @@ async def test_lens_runs_cases_then_failures_hints_and_pass_rate(client: Languag
     while any(d.code == "EV001" for d in client.diagnostics.get(tests_uri, [])) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert [d.code for d in client.diagnostics[tests_uri]] == ["EV002"]
+
+
+MONTHLY_PROMPT = """---
+model: gpt-4o-mini
+config:
+  maxOutputTokens: 200
+---
+Summarise the plot of Hamlet in two sentences.
+"""
+
+
+async def test_monthly_cost_on_lens_and_hover(client: LanguageClient, tmp_path):
+    options = {"today": "2026-11-25", "cost": {"calls-per-month": 100000}}
+    await client.initialize_session(init_params("visual-studio-code", root_uri=from_fs_path(str(tmp_path)),
+                                                options=options))
+    path = tmp_path / "monthly.prompt"
+    path.write_text(MONTHLY_PROMPT, "utf-8")
+    uri = open_doc(client, path, "dotprompt")
+    lenses = await asyncio.wait_for(client.text_document_code_lens_async(
+        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))), 30)
+    (figures,) = [c.command.title for c in lenses if c.command and "tokens" in c.command.title]
+    assert "/call · $" in figures and figures.split(" · gpt-4o-mini")[0].endswith("/month")
+    hover = await asyncio.wait_for(client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(1, 10))), 30)
+    assert hover is not None and "/month" in hover.contents.value
+    # the month is the call's cost (shown to two significant digits) times calls-per-month
+    per_call = float(figures.split("/call")[0].rsplit("$", 1)[1])
+    month = float(figures.split("/month")[0].rsplit("$", 1)[1].replace(",", ""))
+    assert abs(month - per_call * 100000) <= 0.05 * month

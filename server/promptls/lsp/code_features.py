@@ -24,16 +24,17 @@ def _estimates(a: Analysis) -> list:
 def hover(ls, a: Analysis, off: int) -> lsp.Hover | None:
     from promptls.lsp.features import _model_md
 
+    cpm = ls.state.config.calls_per_month
     for est in _estimates(a):
         model = est.request.model
         if model is not None and model.span.contains(off) and est.model:
-            return _hover(a, model.span, _model_md(ls, est.model, None) + _call_md(a, est))
+            return _hover(a, model.span, _model_md(ls, est.model, None) + _call_md(a, est, cpm))
         for part, tokens in est.parts:
             if part.value.span.contains(off):
                 kind = "exact" if est.exact else "estimated"
                 more = "" if part.static else " (static parts only: the rest is computed at run time)"
                 return _hover(a, part.value.span, f"**{part.role}** prompt: {tokens:,} tokens ({kind}, "
-                              f"{est.tokenizer}){more}" + _call_md(a, est))
+                              f"{est.tokenizer}){more}" + _call_md(a, est, cpm))
     return None
 
 
@@ -50,7 +51,7 @@ def failure(findings, span=None) -> str | None:
     return None
 
 
-def _call_md(a: Analysis, est) -> str:
+def _call_md(a: Analysis, est, calls_per_month: int | None = None) -> str:
     from promptls.lsp.features import BREAK
 
     fails = failure(a.report.findings, est.site.span)
@@ -59,7 +60,7 @@ def _call_md(a: Analysis, est) -> str:
     if not est.input_tokens and not est.output_tokens:
         return ""
     scope = "" if est.complete else " (the parts known statically)"
-    return f"{BREAK}This call: {of_estimate(est).long}{scope}."
+    return f"{BREAK}This call: {of_estimate(est, calls_per_month).long}{scope}."
 
 
 def _hover(a: Analysis, span, text: str) -> lsp.Hover:
@@ -84,7 +85,7 @@ def inlay_hints(a: Analysis, rng: lsp.Range) -> list[lsp.InlayHint]:
     return out
 
 
-def code_lenses(a: Analysis) -> list[lsp.CodeLens]:
+def code_lenses(a: Analysis, calls_per_month: int | None = None) -> list[lsp.CodeLens]:
     if a.kind == "dataset":
         d = a.report.dataset
         if d is None:
@@ -101,7 +102,7 @@ def code_lenses(a: Analysis) -> list[lsp.CodeLens]:
         if fails:
             parts.append(fails)
         elif est.input_tokens or est.output_tokens:
-            parts.append(of_estimate(est).long)
+            parts.append(of_estimate(est, calls_per_month).long)
         line = a.index.pos(est.site.span.start).line
         rng = lsp.Range(lsp.Position(line, 0), lsp.Position(line, 0))
         out.append(lsp.CodeLens(range=rng, command=lsp.Command(title=" · ".join(parts), command="")))

@@ -71,7 +71,8 @@ def hover(ls, params: lsp.HoverParams) -> lsp.Hover | None:
         if decl.span.end > decl.span.start and decl.span.contains(off):
             return _md(a, decl.span, _var_md(a, name))
     if doc.model and doc.model.span and doc.model.span.contains(off):
-        return _md(a, doc.model.span, _model_md(ls, doc.model.ref, doc.model.provider) + _call_md(a))
+        return _md(a, doc.model.span, _model_md(ls, doc.model.ref, doc.model.provider)
+                   + _call_md(a, ls.state.config.calls_per_month))
     tokens = a.report.tokens
     for i, msg in enumerate(doc.messages):
         if msg.role_span and msg.role_span.contains(off) and tokens and i < len(tokens.messages):
@@ -88,14 +89,14 @@ def hover(ls, params: lsp.HoverParams) -> lsp.Hover | None:
     return None
 
 
-def _call_md(a: Analysis) -> str:
-    """The prompt's call figures, as the lens and the status bar write them."""
+def _call_md(a: Analysis, calls_per_month: int | None = None) -> str:
+    """The prompt's call figures, as the lens and the status bar write them (and the month's cost)."""
     t = a.report.tokens
     if t is None:
         return ""
     fails = code_features.failure(a.report.findings)
     note = f" ({t.rendered_with})" if t.rendered_with else ""
-    return f"{BREAK}{fails}." if fails else f"{BREAK}This call: {of_report(t).long}{note}."
+    return f"{BREAK}{fails}." if fails else f"{BREAK}This call: {of_report(t, calls_per_month).long}{note}."
 
 
 def _md(a: Analysis, span: Span, text: str) -> lsp.Hover:
@@ -186,11 +187,11 @@ async def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
         extra.extend(await hook(ls, params) or [])
     a = _analysis(ls, params.text_document.uri)
     if a is not None and a.kind != "prompt":
-        return code_features.code_lenses(a) + extra
+        return code_features.code_lenses(a, ls.state.config.calls_per_month) + extra
     if a is None or a.report.tokens is None:
         return extra
     fails = code_features.failure(a.report.findings)
-    title = fails or of_report(a.report.tokens).long
+    title = fails or of_report(a.report.tokens, ls.state.config.calls_per_month).long
     if a.report.model:
         title += f" · {a.report.model}"
     rng = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))

@@ -19,10 +19,12 @@ _RENDERERS: dict[str, Callable[..., str]] = {
 FORMATS: tuple[str, ...] = tuple(_RENDERERS)
 
 
-def render(fmt: str, reports: list[tuple[FileReport, str]], *, root: str, color: bool | None = None) -> str:
+def render(fmt: str, reports: list[tuple[FileReport, str]], *, root: str, color: bool | None = None,
+           calls_per_month: int | None = None) -> str:
     """Render `(report, file text)` pairs; `root` is the directory paths are shown relative to.
 
-    `color` applies to `text` only (None: decide from stdout and NO_COLOR).
+    `color` applies to `text` only (None: decide from stdout and NO_COLOR); `calls_per_month` (`[cost]
+    calls-per-month`) adds the monthly cost to `json`.
     """
     try:
         renderer = _RENDERERS[fmt]
@@ -30,6 +32,8 @@ def render(fmt: str, reports: list[tuple[FileReport, str]], *, root: str, color:
         raise ValueError(f"unknown output format {fmt!r}: use one of {', '.join(FORMATS)}") from None
     if fmt == "text":
         return renderer(reports, root=root, color=color)
+    if fmt == "json":
+        return renderer(reports, root=root, calls_per_month=calls_per_month)
     return renderer(reports, root=root)
 
 

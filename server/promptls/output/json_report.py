@@ -10,18 +10,21 @@ import json
 from typing import Any
 
 from promptls.analysis.findings import FileReport
+from promptls.figures import monthly_usd
 from promptls.output.located import LocatedFile, locate
 from promptls.output.summary import summarize
 from promptls.positions import Pos
 
-VERSION = 3  # 2: `kind`, `dataset`, `calls` per file; kinds, calls and examples in the summary. 3: tokens.error_pct
+# 2: `kind`, `dataset`, `calls` per file; kinds, calls and examples in the summary. 3: tokens.error_pct.
+# 4: `monthly_usd` per file and per call (cost per call x `[cost] calls-per-month`; null when either is unknown).
+VERSION = 4
 
 
 def _pos(p: Pos) -> dict[str, int]:
     return {"line": p.line, "character": p.character}
 
 
-def _file(lf: LocatedFile) -> dict[str, Any]:
+def _file(lf: LocatedFile, calls_per_month: int | None = None) -> dict[str, Any]:
     r = lf.report
     analysed = r.skipped is None and r.tokens is not None
     tokens = r.tokens if analysed else None
@@ -55,32 +58,35 @@ def _file(lf: LocatedFile) -> dict[str, Any]:
             else None
         ),
         "cost_usd": tokens.cost_usd if tokens else None,
+        "monthly_usd": monthly_usd(tokens.cost_usd, calls_per_month) if tokens else None,
         "skipped": r.skipped,
         "dataset": r.dataset.to_json() if r.dataset is not None else None,
-        "calls": [_call(lf, c) for c in r.calls] if r.calls else None,
+        "calls": [_call(lf, c, calls_per_month) for c in r.calls] if r.calls else None,
         "diagnostics": diagnostics,
     }
 
 
-def _call(lf: LocatedFile, est: Any) -> dict[str, Any]:
+def _call(lf: LocatedFile, est: Any, calls_per_month: int | None = None) -> dict[str, Any]:
     """One SDK call site: where, which API, and what the code states about tokens and cost."""
     rng = lf.range(est.site.span)
     return {"sdk": est.site.sdk, "api": est.site.api, "model": est.model,
             "range": {"start": _pos(rng.start), "end": _pos(rng.end)},
             "input_tokens": est.input_tokens, "input_complete": est.complete, "max_output": est.output_tokens,
-            "tokenizer": est.tokenizer, "cost_usd": est.cost_usd}
+            "tokenizer": est.tokenizer, "cost_usd": est.cost_usd,
+            "monthly_usd": monthly_usd(est.cost_usd, calls_per_month)}
 
 
-def report_object(reports: list[tuple[FileReport, str]], *, root: str) -> dict[str, Any]:
+def report_object(reports: list[tuple[FileReport, str]], *, root: str,
+                  calls_per_month: int | None = None) -> dict[str, Any]:
     """The report as a JSON-ready dict (what `render_json` serialises)."""
     return {
         "version": VERSION,
-        "files": [_file(lf) for lf in locate(reports, root)],
+        "files": [_file(lf, calls_per_month) for lf in locate(reports, root)],
         "summary": summarize([r for r, _ in reports]).to_json(),
     }
 
 
-def render_json(reports: list[tuple[FileReport, str]], *, root: str) -> str:
+def render_json(reports: list[tuple[FileReport, str]], *, root: str, calls_per_month: int | None = None) -> str:
     # ASCII-only output survives any stdout encoding; every JSON parser decodes the \u escapes.
     # One line, no indentation: the C encoder (indentation forces the pure-Python one, ~10x slower on big runs).
-    return json.dumps(report_object(reports, root=root)) + "\n"
+    return json.dumps(report_object(reports, root=root, calls_per_month=calls_per_month)) + "\n"
