@@ -123,7 +123,8 @@ class ResponseCache:
         self._mem[key] = answer
         return answer
 
-    def put(self, key: str, answer: CachedAnswer) -> None:
+    def put(self, key: str, answer: CachedAnswer, *, shared: bool = True) -> None:
+        """`shared=False`: the answer came from a prompt with excluded files (a shared tier must not get it)."""
         self._mem[key] = answer
         if self._db is None:
             return

@@ -310,17 +310,30 @@ def cmd_usage(args: argparse.Namespace) -> int:
         return 2
     settings, _, _ = load_settings(Path.cwd(), args.config)
     path = Path(settings.budget.ledger_path) if settings.budget.ledger_path else default_ledger_path()
-    if not path.exists():
-        rows: list[dict[str, Any]] = []
-    else:
+    where = str(path)
+    rows: list[dict[str, Any]] = []
+    if settings.state.backend == "redis":
+        from .state import open_state
+
+        state = open_state(settings)  # the team's ledger; this machine's file if Redis does not answer
+        try:
+            ledger = state.open_ledger()
+            rows = ledger.summary(since)
+            ledger.close()
+            link = getattr(state, "link", None)
+            down = link is not None and link.down
+            where = settings.state.url + (f" (unavailable: this machine's {path})" if down else "")
+        finally:
+            state.close()
+    elif path.exists():
         ledger = Ledger(path)
         rows = ledger.summary(since)
         ledger.close()
     if args.json:
-        print(json.dumps({"since": since, "ledger": str(path), "rows": rows}, indent=2))
+        print(json.dumps({"since": since, "ledger": where, "rows": rows}, indent=2))
         return 0
     if not rows:
-        print(f"no calls recorded since {since} ({path})")
+        print(f"no calls recorded since {since} ({where})")
         return 0
     header = f"{'day':<10}  {'provider':<12} {'model':<28} {'calls':>5} {'hits':>4} {'err':>3} " \
              f"{'in':>9} {'cached':>8} {'out':>8} {'cost $':>10}"

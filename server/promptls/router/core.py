@@ -40,6 +40,7 @@ from .policy import retry_delay
 from .pricing import FREE_KINDS, count_usage, estimate_prompt_tokens, price_usd
 from .privacy import excluded, redact_messages
 from .settings import DEFAULT_DEADLINES, Deadlines, RouterSettings
+from .state import FlightLocks, StateBackend, open_state
 from .types import Completion, LazyCost, LLMRequest, Outcome, RouterEvent
 
 log = logging.getLogger("promptls.router")
@@ -71,6 +72,10 @@ class _Ctx:
     errors: list[ProviderError] = dataclasses.field(default_factory=list)
     outcome: Outcome | None = None
     called: bool = False
+    #: The prompt carries excluded files: its answer is not shared beyond this machine.
+    private: bool = False
+    #: When the first cooling provider of the current pass comes back (time.monotonic()).
+    earliest: float | None = None
 
 
 class Router:
@@ -92,16 +97,22 @@ class Router:
         self._pricing_warmup: asyncio.Future[None] | None = None
         self._closing: set[asyncio.Future[None]] = set()
         self._writer: LedgerWriter | None = None
+        self._state: StateBackend | None = None
         install_log_redaction()
 
     # -- components, built on first use (keeps server start-up fast) ---------------------------------------------
     @property
+    def state(self) -> StateBackend:
+        """SQLite files, or Redis shared by a team (`[state]`); opened on first use."""
+        if self._state is None:
+            self._state = open_state(self.settings)
+        return self._state
+
+    @property
     def cache(self) -> ResponseCache | None:
         c = self.settings.cache
         if self._cache is None and c.enabled:
-            self._cache = ResponseCache(
-                memory_entries=c.memory_entries, ttl_s=c.ttl_s, path=c.path, persistent=c.persistent
-            )
+            self._cache = self.state.open_cache()
         return self._cache
 
     @property
@@ -109,7 +120,7 @@ class Router:
         b = self.settings.budget
         if self._ledger is None and (b.ledger or b.daily_usd is not None or b.monthly_usd is not None):
             try:
-                self._ledger = Ledger(b.ledger_path)
+                self._ledger = self.state.open_ledger()
             except Exception as exc:  # an unwritable data dir must not stop LLM calls
                 log.warning("usage ledger disabled: %s", exc)
                 b.ledger = False
@@ -151,6 +162,8 @@ class Router:
             self._cache.close()
         if self._ledger is not None:
             self._ledger.close()
+        if self._state is not None:
+            self._state.close()
 
     # -- public calls -------------------------------------------------------------------------------------------
     def stream(self, request: LLMRequest) -> AsyncIterator[RouterEvent]:
@@ -231,9 +244,10 @@ class Router:
         if not pricing.is_warm() and (self._budget_active() or self.settings.budget.ledger):
             await self._warm_pricing()
         sensitive = excluded(req.source_paths, self.settings.privacy.exclude) if req.source_paths else []
+        ctx.private = bool(sensitive)
         waits = 0
         while True:
-            earliest: float | None = None
+            ctx.earliest = None
             ctx.called = False
             queue = list(chain)
             i = 0
@@ -257,25 +271,24 @@ class Router:
                     async for ev in self._replay(ctx, provider, preq, hit):
                         yield ev
                     return
-                bkey = f"{name}:{key_fingerprint(provider.api_key())}"
-                back_at = self._breakers.acquire(bkey, time.monotonic())
-                if back_at is not None:
-                    left = back_at - time.monotonic()
-                    earliest = back_at if earliest is None else min(earliest, back_at)
-                    self._skip(ctx, name, f"cooling down after {self._breakers.reason(bkey) or 'errors'} "
-                                          f"({left:.1f}s left)")
-                    continue
-                reservation = self._reserve(ctx, provider, preq, bkey)
-                if isinstance(reservation, Refusal):
-                    self._skip(ctx, name, str(reservation))
-                    queue += [n for n in self.settings.budget.downgrade if n not in queue]
-                    continue
-                ctx.called = True
-                async for ev in self._try_provider(ctx, provider, preq, bkey, reservation, ckey):
-                    yield ev
+                locks = self._locks() if ckey is not None and not sensitive else None
+                token: str | None = None
+                if locks is not None and ckey is not None:
+                    token = locks.acquire(ckey)
+                    if token is None and (hit := await self._await_holder(ctx, locks, ckey)) is not None:
+                        async for ev in self._replay(ctx, provider, preq, hit):
+                            yield ev
+                        return
+                try:
+                    async for ev in self._call_provider(ctx, provider, preq, ckey, queue):
+                        yield ev
+                finally:
+                    if token is not None and locks is not None and ckey is not None:
+                        locks.release(ckey, token)
                 if ctx.outcome is not None:
                     return
             # Every provider was skipped or failed over.
+            earliest = ctx.earliest
             if (
                 not ctx.called
                 and earliest is not None
@@ -296,6 +309,48 @@ class Router:
             err = NoProviderAvailable(req.purpose, ctx.skipped, retry_at=earliest)
             err.errors = list(ctx.errors)  # type: ignore[attr-defined]
             raise err
+
+    async def _call_provider(
+        self, ctx: _Ctx, provider: Provider, preq: ChatRequest, ckey: str | None, queue: list[str]
+    ) -> AsyncIterator[RouterEvent]:
+        """Breaker, budget reservation, then the attempts (`ctx.outcome` is set if the provider answered)."""
+        name = provider.name
+        bkey = f"{name}:{key_fingerprint(provider.api_key())}"
+        back_at = self._breakers.acquire(bkey, time.monotonic())
+        if back_at is not None:
+            left = back_at - time.monotonic()
+            ctx.earliest = back_at if ctx.earliest is None else min(ctx.earliest, back_at)
+            self._skip(ctx, name, f"cooling down after {self._breakers.reason(bkey) or 'errors'} ({left:.1f}s left)")
+            return
+        reservation = self._reserve(ctx, provider, preq, bkey)
+        if isinstance(reservation, Refusal):
+            self._skip(ctx, name, str(reservation))
+            queue += [n for n in self.settings.budget.downgrade if n not in queue]
+            return
+        ctx.called = True
+        async for ev in self._try_provider(ctx, provider, preq, bkey, reservation, ckey):
+            yield ev
+
+    def _locks(self) -> FlightLocks | None:
+        return self.state.locks() if self.settings.cache.coalesce else None
+
+    async def _await_holder(self, ctx: _Ctx, locks: FlightLocks, ckey: str) -> CachedAnswer | None:
+        """Another process is calling the provider for this cache key: wait (bounded by `state.coalesce_wait_s`
+        and the call's deadline) for its answer to reach the shared cache. None if it gave up without one."""
+        cache = self.cache
+        if cache is None:
+            return None
+        loop = asyncio.get_running_loop()
+        until = min(loop.time() + self.settings.state.coalesce_wait_s, ctx.total_deadline)
+        pause = 0.02
+        while loop.time() < until:
+            await asyncio.sleep(pause)
+            pause = min(pause * 1.5, 0.2)
+            if (hit := cache.get(ckey)) is not None:
+                return hit
+            if not locks.held_elsewhere(ckey):
+                return cache.get(ckey)
+        return None
 
     async def _try_provider(
         self,
@@ -390,7 +445,7 @@ class Router:
                                 estimated=estimated)
             if kept is not None and (cache := self.cache) is not None:
                 cache.put(ckey or "", CachedAnswer(tuple(kept), done.finish_reason, done.usage or Usage(), model,
-                                                   name, provider.kind))
+                                                   name, provider.kind), shared=not ctx.private)
             now = loop.time()
             ctx.outcome = Outcome(
                 provider=name,

@@ -1,4 +1,4 @@
-"""Typed settings of providers and router (`providers.*`, `router`, `cache`, `budget`, `privacy` tables).
+"""Typed settings of providers and router (`providers.*`, `router`, `cache`, `budget`, `privacy`, `state` tables).
 
 Plain dataclasses (no pydantic: server start-up time matters). `parse_router_settings` never raises on bad
 config: it keeps the defaults for bad values and returns one clear message per problem.
@@ -120,6 +120,32 @@ class PrivacySettings:
     redact_secrets: bool = True
 
 
+STATE_BACKENDS = ("sqlite", "redis")
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@dataclass(slots=True)
+class StateSettings:
+    """Where the response cache, the ledger and the budgets live: this machine's SQLite files (the default) or a
+    Redis server shared by a team (the SQLite files stay as the local tier and the fallback)."""
+
+    backend: str = "sqlite"
+    #: `redis://HOST:PORT/DB` or `rediss://` (TLS); never with a password in it.
+    url: str = DEFAULT_REDIS_URL
+    #: Environment variable holding the Redis password (or ACL password); passwords never go in a file.
+    password_env: str | None = None
+    #: Key prefix; None means a hash of the project (its git origin URL, else its root folder).
+    namespace: str | None = None
+    #: Socket connect and read timeout of every Redis call.
+    timeout_s: float = 0.5
+    #: After a failure, Redis is not tried again for this long (calls use the local state meanwhile).
+    retry_s: float = 5.0
+    #: Expiry of the cross-process lock of an in-flight request.
+    lock_ttl_s: float = 60.0
+    #: How long a process waits for another's identical in-flight request before calling the provider itself.
+    coalesce_wait_s: float = 30.0
+
+
 @dataclass(slots=True)
 class RouterSettings:
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
@@ -127,6 +153,7 @@ class RouterSettings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     budget: BudgetSettings = field(default_factory=BudgetSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    state: StateSettings = field(default_factory=StateSettings)
 
     def chain(self, purpose: str) -> list[str]:
         return list(self.router.chains.get(purpose) or self.providers)
@@ -228,6 +255,8 @@ _FIELD_TYPES: dict[str, type] = {
     "backoff_max_s": float,
     "max_retry_wait_s": float,
     "breaker_cooldown_s": float,
+    "password_env": str,
+    "namespace": str,
 }
 
 
@@ -300,6 +329,7 @@ def parse_router_settings(cfg: Mapping[str, Any] | None) -> tuple[RouterSettings
         t = rd.table(cfg.get(key), key)
         if t is not None:
             rd.fill(obj, t, key)
+    _parse_state(rd.table(cfg.get("state"), "state"), out.state, rd, errors)
     if out.budget.on_exceed not in ("refuse", "downgrade"):
         errors.append(f"'budget.on_exceed' must be \"refuse\" or \"downgrade\", got {out.budget.on_exceed!r}")
         out.budget.on_exceed = "refuse"
@@ -311,6 +341,35 @@ def parse_router_settings(cfg: Mapping[str, Any] | None) -> tuple[RouterSettings
 
     register_key_envs(ps.api_key_env for ps in out.providers.values())
     return out, errors
+
+
+def _parse_state(t: Mapping[str, Any] | None, st: StateSettings, rd: _Reader, errors: list[str]) -> None:
+    if t is None:
+        return
+    if "password" in t:
+        errors.append("[state] passwords never go in a file: use 'password_env' to name an environment variable")
+    rd.fill(st, {k.replace("-", "_"): v for k, v in t.items() if k != "password"}, "state")
+    if st.backend not in STATE_BACKENDS:
+        errors.append(f"'state.backend' must be \"sqlite\" or \"redis\", got {st.backend!r}")
+        st.backend = "sqlite"
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(st.url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        errors.append(f"'state.url' is not a URL ({exc})")
+        st.url, parts = DEFAULT_REDIS_URL, urlsplit(DEFAULT_REDIS_URL)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        errors.append(f"'state.url' must start with redis://, rediss:// or unix://, got {st.url!r}")
+        st.url = DEFAULT_REDIS_URL
+    elif parts.password:
+        errors.append("'state.url' carries a password; passwords never go in a file: use 'password_env'")
+        st.url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    for name in ("timeout_s", "retry_s", "lock_ttl_s"):
+        if getattr(st, name) <= 0:
+            errors.append(f"'state.{name}' must be positive")
+            setattr(st, name, getattr(StateSettings(), name))
 
 
 # -- JSON Schema (for VS Code settings and editors' completion of promptls.toml) ---------------------------------
@@ -397,6 +456,23 @@ ROUTER_SETTINGS_SCHEMA: dict[str, Any] = {
         "properties": {
             "exclude": {**_STRINGS, "default": list(DEFAULT_EXCLUDES)},
             "redact_secrets": {"type": "boolean", "default": True},
+        },
+    },
+    "state": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Where the response cache, ledger and budgets live: local SQLite, or Redis shared by a team.",
+        "properties": {
+            "backend": {"enum": list(STATE_BACKENDS), "default": "sqlite"},
+            "url": {"type": "string", "default": DEFAULT_REDIS_URL,
+                    "description": "redis://HOST:PORT/DB (rediss:// for TLS), without a password."},
+            "password_env": {"type": "string", "description": "Environment variable holding the Redis password."},
+            "namespace": {"type": "string", "description": "Key prefix; default: a hash of the project."},
+            "timeout_s": {**_NUMBER, "default": 0.5, "description": "Timeout of every Redis call."},
+            "retry_s": {**_NUMBER, "default": 5, "description": "Wait before trying Redis again after a failure."},
+            "lock_ttl_s": {**_NUMBER, "default": 60, "description": "Expiry of an in-flight request's lock."},
+            "coalesce_wait_s": {**_NUMBER, "default": 30,
+                                "description": "Longest wait for another process's identical request."},
         },
     },
 }
