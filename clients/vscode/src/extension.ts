@@ -18,6 +18,7 @@ import {
 } from 'vscode-languageclient/node';
 import { explicitSettings } from './clientSettings';
 import { describeCommandResult } from './commandResult';
+import { registerEvalTests } from './evalTests';
 import { activeInterpreter, onActiveInterpreterChange } from './pythonEnvironment';
 import { type Resolution, resolveServer, type ServerCommand } from './resolveServer';
 import { formatStatus, parseStatus, type StatusParams } from './status';
@@ -81,6 +82,7 @@ class PromptlsExtension implements vscode.Disposable {
       vscode.commands.registerCommand('promptls.restart', () => this.restart()),
       vscode.commands.registerCommand('promptls.showOutput', () => this.output.show(true)),
       vscode.commands.registerCommand('promptls.showTrace', () => this.showTrace()),
+      registerEvalTests(() => this.client),
       vscode.window.onDidChangeActiveTextEditor(() => this.renderStatus()),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('promptls.server')) {

@@ -274,7 +274,7 @@ class EvalLayer:
                                          f"{fl['message']}"))
             results.append({
                 "file": r.case.path or r.suite, "uri": from_fs_path(r.case.path or r.suite), "line": r.case.line,
-                "id": f"{r.case.path or r.suite}:{r.case.line}", "case": r.case.description, "prompt": r.prompt,
+                "id": case_id(r.case.path or r.suite, r.case.line), "case": r.case.description, "prompt": r.prompt,
                 "provider": r.provider, "model": r.model, "pass": r.passed, "score": round(r.score, 4),
                 "cached": r.cached, "latency_ms": r.latency_ms, "cost_usd": r.cost_usd, "output": r.output[:2000],
                 "failures": failures,
@@ -305,6 +305,11 @@ class EvalLayer:
             files = []
         texts = {f: self.text_of(f) for f in files}
         return await loop.run_in_executor(None, _list_cases, files, texts)
+
+
+def case_id(path: str, line: int) -> str:
+    """A case's stable id, the same in `promptls/evalCases` and in a run's results: `/real/path:line`."""
+    return f"{os.path.realpath(path)}:{line}"
 
 
 def _pct(passed: int, total: int) -> str:
@@ -353,7 +358,7 @@ def _list_cases(files: list[str], texts: dict[str, str | None]) -> list[dict[str
         except Exception:
             log.debug("cannot read %s", f, exc_info=True)
             continue
-        cases = [{"id": f"{c.path or f}:{c.line}", "label": c.description, "line": c.line} for c in suite.cases]
+        cases = [{"id": case_id(c.path or f, c.line), "label": c.description, "line": c.line} for c in suite.cases]
         for p in suite.prompts or []:
             out.append({"prompt": p.label, "promptPath": p.path, "promptUri": from_fs_path(os.path.abspath(p.path)),
                         "file": f, "uri": from_fs_path(os.path.abspath(f)), "cases": cases})
