@@ -171,6 +171,8 @@ async def test_lens_runs_cases_then_failures_hints_and_pass_rate(client: Languag
     (entry,) = listed
     assert entry["promptUri"] == prompt_uri and entry["uri"] == tests_uri
     assert [c["label"] for c in entry["cases"]] == ["France", "Japan"]
+    # the same ids in the list and in a run's results (the Testing view matches them)
+    assert [c["id"] for c in entry["cases"]] == [by_case["France"]["id"], by_case["Japan"]["id"]]
 
     # the case file edited (not saved): the next run uses its text; the answers come from the router's cache
     fixed = TESTS.replace("type: not-contains", "type: contains").replace("value: tokyo", "value: kyoto")
