@@ -229,3 +229,27 @@ def test_check_online_tokens_end_to_end(fakes, keys, tmp_path: Path) -> None:
     assert len(info) == 1 and "kept the offline estimate" in info[0]
     for key in keys.values():
         assert key not in failed.stderr and key not in failed.stdout
+
+
+def test_tools_reach_the_counting_endpoint_in_the_providers_shape(fakes, keys, tmp_path: Path) -> None:
+    tool = {"name": "get_weather", "description": "Weather for a city.",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    counter = _counter(fakes, tmp_path)
+    try:
+        hook = counter.engine_hook()
+        got = hook("claude-haiku-4-5", "anthropic", "estimate:claude", list(MESSAGES), [tool])
+        openai_got = hook("gpt-4o-mini", "openai", "o200k_base", list(MESSAGES), [tool])
+        gemini_got = hook("gemini-2.5-flash", "vertex_ai", "estimate:gemini", list(MESSAGES), [tool])
+    finally:
+        counter.close()
+    sent = fakes["anthropic"][0].count_calls[0].json()
+    assert sent["tools"] == [{"name": "get_weather", "description": "Weather for a city.",
+                              "input_schema": tool["parameters"]}]
+    assert got is not None and got[0] == fakes["anthropic"][0].count_response(fakes["anthropic"][0].count_calls[0])[
+        "input_tokens"]
+    sent_openai = fakes["openai"][0].count_calls[0].json()
+    assert sent_openai["tools"][0]["type"] == "function" and sent_openai["tools"][0]["name"] == "get_weather"
+    assert sent_openai["instructions"] == "You are terse." and openai_got is not None
+    # Gemini's countTokens takes no tools: no request, the estimate stays, and the reason says so
+    assert gemini_got is None and fakes["gemini"][0].count_calls == []
+    assert "does not count tool definitions" in (counter.summary() or "")

@@ -54,8 +54,8 @@ class Context:
     today: _dt.date = field(default_factory=_dt.date.today)
     extra: dict[str, Any] = field(default_factory=dict)
     # Online exact counts, injected by cli/ or lsp/ (providers/counting.py): (model, provider, tokenizer, rendered
-    # messages) -> (tokens, label) or None. analysis/ itself never talks to a provider.
-    online_count: Callable[[str, str | None, str, list[tuple[str, str]]], tuple[int, str] | None] | None = None
+    # messages, tool definitions) -> (tokens, label) or None. analysis/ itself never talks to a provider.
+    online_count: Callable[..., tuple[int, str] | None] | None = None
 
     @cached_property
     def catalog(self):

@@ -27,6 +27,7 @@ class CallEstimate:
     input_tokens: int = 0  # known prompt text with chat framing
     output_tokens: int = 0  # the literal output limit, 0 when unknown
     cost_usd: float | None = None
+    notes: list[str] = field(default_factory=list)  # what besides text was counted (tools, images) and how
 
     @property
     def complete(self) -> bool:
@@ -49,14 +50,25 @@ def estimate(site: CallSite, catalog, *, request: Request | None = None) -> Call
     parts = list(zip(req.prompts, chat.per_message, strict=False)) if chat else []
     out = req.max_output.value if req.max_output is not None and isinstance(req.max_output.value, int) \
         and not isinstance(req.max_output.value, bool) else 0
-    est = CallEstimate(site, req, info, model, counter.name, counter.exact, parts,
-                       chat.total if chat else 0, max(0, out))
+    more = _extras(site, info, model, tokenizer, counter)
+    est = CallEstimate(site, req, info, model, counter.name, counter.exact and not more.tokens, parts,
+                       (chat.total if chat else 0) + more.tokens, max(0, out), notes=more.notes)
     if info is not None and (est.input_tokens or est.output_tokens):
         try:
             est.cost_usd = catalog.price_call(info.id, est.input_tokens, est.output_tokens).cost_usd
         except ValueError:
             est.cost_usd = None
     return est
+
+
+def _extras(site: CallSite, info, model: str | None, tokenizer: str, counter):
+    """Literal tool definitions and image parts, counted the providers' documented way (an estimate)."""
+    from promptls.code.media import call_images, call_tools
+    from promptls.tokens.extras import extras, kind_for
+
+    tools, choice = call_tools(site)
+    kind = SDK_PROVIDER.get(site.sdk) or kind_for(model, info.provider if info else None, tokenizer)
+    return extras(kind, counter, model or "", tools=tools, images=call_images(site), tool_choice=choice)
 
 
 def price_with(catalog, model_id: str, est: CallEstimate) -> float | None:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..tokens.extras import kind_for
+
 if TYPE_CHECKING:
     from ..router.settings import ProviderSettings, RouterSettings
     from .base import Provider
@@ -65,20 +67,6 @@ class OnlineCount:
     tokens: int
     cached: bool
     label: str = LABEL
-
-
-def kind_for(model: str, catalog_provider: str | None, tokenizer: str | None) -> str | None:
-    """Which counting endpoint a model's prompt goes to (`anthropic`, `gemini`, `openai`) or None."""
-    fam = (tokenizer or "").removeprefix("estimate:")
-    prov = (catalog_provider or "").lower()
-    name = model.lower().rsplit("/", 1)[-1]
-    if fam == "claude" or prov == "anthropic" or name.startswith("claude"):
-        return "anthropic"
-    if fam == "gemini" or prov in ("gemini", "googleai", "google", "vertex_ai") or name.startswith("gemini"):
-        return "gemini"
-    if prov in ("openai", "azure") or name.startswith(("gpt-", "o1", "o3", "o4", "chatgpt")):
-        return "openai"
-    return None
 
 
 class TokenBucket:
@@ -176,6 +164,9 @@ class OnlineCounter:
             with self._lock:
                 self._stats.cached += 1
             return hit
+        if req.kind == "gemini" and req.tools:
+            # The Developer API's countTokens takes no tools (the SDK refuses them): a count would leave them out.
+            return self._fail(req.kind, "Gemini's countTokens does not count tool definitions")
         provider = self._provider(req.kind)
         if provider is None:
             return self._fail(req.kind, self._stats.reasons.get(req.kind) or f"no {req.kind} provider configured")
@@ -198,12 +189,12 @@ class OnlineCounter:
         """The callable the engine takes as `online_count`: (model, provider, tokenizer, messages) -> (tokens,
         label) or None. `network=False` only reads the cache (the editor between saves)."""
 
-        def hook(model: str, provider: str | None, tokenizer: str,
-                 messages: list[tuple[str, str]]) -> tuple[int, str] | None:
+        def hook(model: str, provider: str | None, tokenizer: str, messages: list[tuple[str, str]],
+                 tools: Sequence[dict[str, Any]] = ()) -> tuple[int, str] | None:
             kind = kind_for(model, provider, tokenizer)
             if kind is None:
                 return None
-            req = CountRequest(kind, model, tuple(messages))
+            req = CountRequest(kind, model, tuple(messages), tuple(_native_tool(kind, t) for t in tools))
             got = self.count(req) if network else self.lookup(req)
             return None if got is None else (got.tokens, got.label)
 
@@ -288,6 +279,17 @@ async def _count(provider: Provider, req: CountRequest) -> int:
     params: dict[str, Any] = {"tools": list(req.tools)} if req.tools else {}
     chat = ChatRequest(messages=[{"role": r, "content": c} for r, c in req.messages], model=req.model, params=params)
     return await provider.count_tokens(chat)
+
+
+def _native_tool(kind: str, tool: dict[str, Any]) -> dict[str, Any]:
+    """A `{"name", "description", "parameters"}` definition in the provider's own request shape."""
+    schema = tool.get("parameters") or {"type": "object", "properties": {}}
+    if kind == "anthropic":
+        return {"name": tool.get("name", ""), "description": tool.get("description", ""), "input_schema": schema}
+    if kind == "openai":  # the Responses API's flat function tool
+        return {"type": "function", "name": tool.get("name", ""), "description": tool.get("description", ""),
+                "parameters": schema}
+    return tool
 
 
 def _reason(exc: BaseException) -> str:

@@ -14,6 +14,8 @@ from promptls.documents.render import render_messages, values_for
 from promptls.figures import format_cost
 from promptls.positions import Span
 from promptls.tokens.counter import DEFAULT_TOKENIZER
+from promptls.tokens.extras import extras, kind_for, media_urls, strip_media
+from promptls.tokens.tools import tools_from_frontmatter
 
 
 def _where(doc: PromptDocument) -> Span:
@@ -48,11 +50,20 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
     except Exception as e:  # a template the engine rejects: count the raw body instead, and say so
         error = str(e).splitlines()[0] if str(e) else type(e).__name__
         pairs = [(m.role, doc.text[m.content_span.start:m.content_span.end]) for m in doc.messages]
+    model_id = info.id if info is not None else doc.model.ref if doc.model else ""
+    provider = info.provider if info is not None else doc.model.provider if doc.model else None
+    tools, tool_names = tools_from_frontmatter(doc.frontmatter.data)
+    images = [(url, "auto") for _, text in pairs for url in media_urls(text)]
+    if images:  # a `[media URL]` placeholder is not text the model reads: the image is counted as an image
+        pairs = [(r, strip_media(t)) for r, t in pairs]
     chat = count_chat(pairs, counter)
-    total, label, exact, error_pct = chat.total, counter.name, counter.exact, counter.error_pct
-    if ctx.online_count is not None and not counter.exact and doc.model is not None:
-        online = ctx.online_count(info.id if info is not None else doc.model.ref,
-                                  info.provider if info is not None else doc.model.provider, tokenizer, pairs)
+    more = extras(kind_for(model_id, provider, tokenizer), counter, model_id, tools=tools, images=images,
+                  tool_names=tool_names)
+    total, label = chat.total + more.tokens, counter.name
+    exact = counter.exact and not more.tokens  # tools and images offline are the providers' formulas: estimates
+    error_pct = counter.error_pct if not more.tokens else None
+    if ctx.online_count is not None and not exact and doc.model is not None and not images:
+        online = ctx.online_count(model_id, provider, tokenizer, pairs, tools)
         if online is not None:
             total, label, exact = online[0], online[1], True
     spans = [m.content_span for m in doc.messages] if len(doc.messages) == len(pairs) else [None] * len(pairs)
@@ -64,6 +75,7 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
         notes.append("no value for " + ", ".join(missing))
     if error:
         notes.append("raw template counted: render failed")
+    notes.extend(more.notes)
     reserved = doc.max_output or 0
     cost = None
     tier_note = None
