@@ -7,6 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 CACHE=${PROMPTLS_CACHE_DIR:-$HOME/.cache/promptls}
+# Debian's redis-server: the Redis state backend's tests start one on a free loopback port.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } \
+      || echo "bootstrap: could not install redis-server; the Redis state tests will be skipped" >&2
+  else
+    echo "bootstrap: redis-server missing (as root: apt-get install redis-server); Redis state tests skipped" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
