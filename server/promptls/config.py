@@ -73,6 +73,7 @@ class Config:
     dataset_max_example_tokens: int | None = None
     dataset_training_price_per_mtok: float | None = None
     dataset_max_bytes: int = 4_000_000_000  # `check` streams datasets, so they may exceed max-file-bytes
+    deployments: dict[str, str] = field(default_factory=dict)  # Azure OpenAI deployment name -> model id
     tokens_online: bool = False  # `[tokens] online`: exact counts from the providers' counting endpoints
     raw: dict[str, Any] = field(default_factory=dict)  # the whole validated table (router reads its part)
 
@@ -140,7 +141,7 @@ def _show(v: Any) -> str:
 
 _KNOWN_TOP = {
     "select", "ignore", "per-file-ignores", "per_file_ignores", "severity", "model", "models", "templates",
-    "cost", "today", "max-file-bytes", "max_file_bytes", "code", "datasets", "tokens",
+    "cost", "today", "max-file-bytes", "max_file_bytes", "code", "datasets", "tokens", "deployments",
     # owned by router/settings.py
     "providers", "router", "cache", "budget", "privacy", "state", "assist",
     "eval",  # owned by eval/settings.py
@@ -259,6 +260,8 @@ def from_dict(data: dict[str, Any], base: Config | None = None) -> tuple[Config,
         _code(data["code"], changes, errs)
     if "datasets" in data:
         _datasets(data["datasets"], changes, errs)
+    if "deployments" in data:
+        _deployments(data["deployments"], changes, errs)
     if "tokens" in data:
         _tokens(data["tokens"], changes, errs)
     raw = dict(cfg.raw)
@@ -416,6 +419,20 @@ def _tokens(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
             errs.add(f"tokens.{k}", "unknown setting")
 
 
+def _deployments(t: Any, changes: dict[str, Any], errs: ConfigErrors) -> None:
+    """`[deployments]`: an Azure OpenAI deployment name (what `model=` holds for an Azure client) -> model id."""
+    if not isinstance(t, dict):
+        errs.add("deployments", "expected a table of deployment-name = \"model-id\"")
+        return
+    good: dict[str, str] = {}
+    for name, model in t.items():
+        if isinstance(model, str) and model.strip():
+            good[name] = model.strip()
+        else:
+            errs.add(f"deployments.{name}", f"expected a model id string, got {_show(model)}")
+    changes["deployments"] = good
+
+
 def _router_errors(raw: dict[str, Any]) -> list[str]:
     """Messages for the tables owned by the router (providers, router, cache, budget, privacy) and the
     assistance layer (assist), validated by their own modules."""
@@ -525,6 +542,9 @@ def json_schema() -> dict[str, Any]:
                          "max-example-tokens": {"type": ["integer", "null"], "default": None},
                          "training-price-per-mtok": {"type": ["number", "null"], "default": None},
                          "max-bytes": {"type": "integer", "default": 4_000_000_000}}},
+        "deployments": {"type": "object", "default": {}, "additionalProperties": {"type": "string"},
+                        "description": "Azure OpenAI deployment name → the model it serves (`model=` of an "
+                                       "Azure client names a deployment)."},
         "tokens": {"type": "object", "default": {}, "description": "Token counting.",
                    "properties": {
                        "online": {"type": "boolean", "default": False,

@@ -354,7 +354,7 @@ quoted""",
     assert plain["f"] == [1] and v["f"].partial
     assert plain["h"] == {"a": 1} and v["h"].partial
     assert plain["i"] == "concat" and not v["i"].partial
-    assert plain["j"] == "{...}!" and v["j"].partial  # the hole is not resolved, even to a constant
+    assert plain["j"] == "Ada!" and not v["j"].partial  # a hole naming a constant is filled in (issue 12)
     assert plain["k"] == "plain" and not v["k"].partial
     assert plain["l"] == "xAda"
     assert plain["m"] == "a, b" and v["m"].name == "JOINED"

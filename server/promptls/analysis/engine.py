@@ -36,7 +36,7 @@ def decode(data: bytes) -> tuple[str | None, str | None]:
 
 
 def analyze_path(path: str, config: Config, *, partials: PartialLookup = fs_partials,
-                 today: _dt.date | None = None, online_count=None) -> tuple[FileReport, str]:
+                 today: _dt.date | None = None, online_count=None, workspace=None) -> tuple[FileReport, str]:
     """`check` on one file: read (a regular file of at most `max-file-bytes` only), then as `analyze_text`."""
     if path.endswith(".jsonl"):
         return _dataset_path(path, config), ""
@@ -47,7 +47,8 @@ def analyze_path(path: str, config: Config, *, partials: PartialLookup = fs_part
     text, reason = decode(data)
     if text is None:
         return _skipped(path, reason or "unreadable"), ""
-    return analyze_text(path, text, config, partials=partials, today=today, online_count=online_count), text
+    return analyze_text(path, text, config, partials=partials, today=today, online_count=online_count,
+                        workspace=workspace), text
 
 
 def _skipped(path: str, reason: str) -> FileReport:
@@ -56,15 +57,17 @@ def _skipped(path: str, reason: str) -> FileReport:
 
 
 def analyze_text(path: str, text: str, config: Config, *, partials: PartialLookup = fs_partials,
-                 today: _dt.date | None = None, online_count=None) -> FileReport:
-    return analyze(path, text, config, partials=partials, today=today, online_count=online_count)[1]
+                 today: _dt.date | None = None, online_count=None, workspace=None) -> FileReport:
+    return analyze(path, text, config, partials=partials, today=today, online_count=online_count,
+                   workspace=workspace)[1]
 
 
 def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = fs_partials,
             today: _dt.date | None = None, kind: str | None = None,
-            online_count=None) -> tuple[object, FileReport]:
+            online_count=None, workspace=None) -> tuple[object, FileReport]:
     """The parsed document (for editor features: a PromptDocument, CodeDocument or DatasetResult; None when the
-    text is over the size limit) and its report. `online_count`: see `Context.online_count`."""
+    text is over the size limit) and its report. `online_count`: see `Context.online_count`. `workspace`: a
+    `workspace.WorkspaceIndex` through which a source file's call sites resolve names of other modules."""
     ctx = Context(config, partials, today or config.today or _dt.date.today(), online_count=online_count)
     kind = kind or kind_of(path, config, text[:65536]) or "prompt"
     limit, key = ((config.dataset_max_bytes, "datasets.max-bytes") if kind == "dataset"
@@ -74,18 +77,25 @@ def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = f
     if reason := binary_reason(text):  # as `check` says of the same file
         return None, _skipped(path, reason)
     if kind == "code":
-        return _analyze_code(path, text, ctx)
+        return _analyze_code(path, text, ctx, workspace)
     if kind == "dataset":
         return _analyze_dataset(path, text, ctx)
     doc = parse_document(path, text, config)
     return doc, run_rules(doc, ctx)
 
 
-def _analyze_code(path: str, text: str, ctx: Context) -> tuple[object, FileReport]:
+def _analyze_code(path: str, text: str, ctx: Context, workspace=None) -> tuple[object, FileReport]:
     from promptls.analysis.rules import code as code_rules
     from promptls.code.load import parse_code
 
-    doc = parse_code(path, text, ctx.config.code_language_for(path) or "python")
+    language = ctx.config.code_language_for(path) or "python"
+    env = workspace.env_for(path, text) if workspace is not None and language == "python" else None
+    doc = parse_code(path, text, language, env=env)
+    for site in doc.calls:  # an Azure client's `model=` names a deployment: `[deployments]` says which model
+        model = site.args.get("model")
+        if site.client is not None and site.client.endpoint == "azure" and model is not None \
+                and isinstance(model.value, str):
+            site.deployment_model = ctx.config.deployments.get(model.value)
     findings: list[Finding] = []
     if doc.calls or doc.clients or "sk-" in text or "AIza" in text:
         findings = _guarded(code_rules.check, doc, ctx)

@@ -45,6 +45,18 @@ class Fix:
     create_files: tuple[tuple[str, str], ...] = ()  # (absolute path, content) of new files the fix writes
 
 
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A place that explains a finding, possibly in another file: where the client of a call was created, where a
+    constant it passes is written. `line` is 0-based; columns are code points on that line."""
+
+    path: str
+    line: int
+    col: int
+    end_col: int
+    message: str
+
+
 @dataclass(slots=True)
 class Finding:
     code: str
@@ -53,6 +65,7 @@ class Finding:
     span: Span
     fixes: tuple[Fix, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+    related: list[Related] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -27,6 +27,10 @@ from promptls.catalog.pricing import Price, price_model
 from promptls.catalog.tokenizer_map import model_tail
 
 MAX_SUGGESTIONS = 5
+# Providers that serve their own models (as opposed to gateways and hosts reselling them): preferred in "did you
+# mean" and when an open-model id is matched to an entry.
+FIRST_PARTY = frozenset({"openai", "anthropic", "gemini", "vertex_ai", "mistral", "cohere", "cohere_chat",
+                         "deepseek", "xai"})
 RESOLVE_CACHE_SIZE = 4096
 
 
@@ -54,6 +58,7 @@ class _Index:
         self.lower: dict[str, str] = {key.lower(): key for key in (*data.models, *data.aliases)}
         self._snapshots: dict[str, list[str]] | None = None
         self._tails: dict[str, list[str]] | None = None
+        self._segments: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
     def snapshots(self) -> dict[str, list[str]]:
@@ -79,6 +84,23 @@ class _Index:
                         table[model_tail(key)].append(key)
                     self._tails = dict(table)
         return self._tails
+
+
+    def segments(self) -> dict[str, list[str]]:
+        """Last path segment of a key (lower case) -> the keys ending in it: `qwen2.5-7b-instruct` ->
+        `deepinfra/Qwen/Qwen2.5-7B-Instruct`, ..."""
+        if self._segments is None:
+            with self._lock:
+                if self._segments is None:
+                    table: dict[str, list[str]] = defaultdict(list)
+                    for key in self.models:
+                        table[_segment(key)].append(key)
+                    self._segments = dict(table)
+        return self._segments
+
+
+def _segment(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1].lower()
 
 
 class Catalog:
@@ -212,6 +234,28 @@ class Catalog:
                 return Resolution(info, canonical, [], _join_notes(note, alias_note))
         return Resolution(None, ref, self._suggest(name, dialect))
 
+    def resolve_open(self, ref: str) -> Resolution:
+        """An id served by a self-hosted server (vLLM, TGI, Ollama, LM Studio, llama.cpp), matched to the catalog
+        entry of the same open model for its limits and tokenizer: case-insensitively, by its last path segment
+        (`Qwen/Qwen2.5-7B-Instruct`), an Ollama tag read as a size (`qwen2.5:7b-instruct`); first-party entries
+        first, then the shortest key. Never suggestions: the server's ids are its own."""
+        ref = ref.strip()
+        exact = self._exact(ref) if ref else None
+        if exact is not None:
+            return exact
+        segments = self._index.segments()
+        for seg in dict.fromkeys((_segment(ref), _segment(ref).replace(":", "-"))):
+            keys = segments.get(seg)
+            if keys:
+                key = min(keys, key=lambda k: (self._gateway_rank(k), len(k), k))
+                info, canonical, _ = self._follow_alias(key)
+                return Resolution(info, canonical, [], f"{ref} served by a self-hosted server; limits of {key}")
+        return Resolution(None, ref, [], "served by a self-hosted server")
+
+    def _gateway_rank(self, key: str) -> int:
+        info = self._index.models.get(key) or self._custom.get(key)
+        return 0 if "/" not in key or (info is not None and info.provider in FIRST_PARTY) else 1
+
     def _exact(self, key: str) -> Resolution | None:
         canonical = self._index.lower.get(key.lower())
         if canonical is None:
@@ -280,9 +324,13 @@ class Catalog:
         close = difflib.get_close_matches(wanted, list(tails), n=MAX_SUGGESTIONS * 2, cutoff=0.6)
         keys = [key for tail in close for key in sorted(tails[tail], key=len)]
         keys += difflib.get_close_matches(name.lower(), list(self._custom_lower), n=MAX_SUGGESTIONS, cutoff=0.6)
-        if dialect is not None:
-            # Ids this dialect can spell first, in template order; others still help ("the Vertex id?").
-            keys.sort(key=lambda key: self._template_rank(key, dialect))
+        # Never the id itself: the same name in another case, or behind a gateway prefix (`openrouter/x` for x).
+        own = _segment(name)
+        keys = [key for key in keys if _segment(key) != own]
+        # Ids this dialect can spell first, in template order (others still help: "the Vertex id?"); then the
+        # provider's own entries before gateways reselling them.
+        keys.sort(key=lambda key: (self._template_rank(key, dialect) if dialect is not None else 0,
+                                   self._gateway_rank(key)))
         seen: list[str] = []
         for key in keys:
             canonical = self._custom_lower.get(key, key)

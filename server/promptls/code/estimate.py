@@ -40,7 +40,7 @@ def estimate(site: CallSite, catalog, *, request: Request | None = None) -> Call
 
     req = request or request_of(site)
     model = req.model.value if req.model is not None and isinstance(req.model.value, str) else None
-    info = catalog.resolve(model, SDK_PROVIDER.get(site.sdk)).info if model else None
+    info = model_info(site, model, catalog)
     tokenizer = info.tokenizer if info is not None else tokenizer_for_reference(
         model, SDK_PROVIDER.get(site.sdk), DEFAULT_TOKENIZER)
     counter = counter_for_tokenizer(tokenizer)
@@ -59,6 +59,20 @@ def estimate(site: CallSite, catalog, *, request: Request | None = None) -> Call
         except ValueError:
             est.cost_usd = None
     return est
+
+
+def model_info(site: CallSite, model: str | None, catalog):
+    """The catalog entry behind a call's model id, as its endpoint reads it: an Azure deployment through
+    `[deployments]` (unmapped: unknown), a self-hosted server's id matched to its open model, else the SDK's
+    provider."""
+    endpoint = site.client.endpoint if site.client is not None else None
+    if endpoint == "azure":
+        return catalog.resolve(site.deployment_model, "azure").info if site.deployment_model else None
+    if not model:
+        return None
+    if endpoint == "self-hosted":
+        return catalog.resolve_open(model).info
+    return catalog.resolve(model, SDK_PROVIDER.get(site.sdk)).info
 
 
 def _extras(site: CallSite, info, model: str | None, tokenizer: str, counter):

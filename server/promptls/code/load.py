@@ -6,11 +6,12 @@ from __future__ import annotations
 from promptls.code.model import CodeDocument
 
 
-def parse_code(path: str, text: str, language: str) -> CodeDocument:
+def parse_code(path: str, text: str, language: str, env=None) -> CodeDocument:
+    """`env` (a `python_sites.Environment`, from the workspace index) resolves names imported from other modules."""
     if language == "python":
         from promptls.code.python_sites import extract_python
 
-        return extract_python(path, text)
+        return extract_python(path, text, env)
     from promptls.code.ts_sites import extract_ts
 
     return extract_ts(path, text, language)

@@ -455,7 +455,8 @@ class _Extractor:
                 return client_ref(sdk, self._src(func), args, name, self.location(node))
             if isinstance(func, ast.Attribute) and func.attr in _CLIENT_METHODS:
                 inner = self.client_expr(func.value, scope)
-                return replace(inner, name=name or inner.name) if inner is not None else None
+                return replace(inner, name=name or inner.name, location=self.location(node)) \
+                    if inner is not None else None
             fname = dotted(func)
             if fname is None:
                 return None
@@ -536,6 +537,25 @@ class _Extractor:
         ref = self._param_annotation(var, scope)
         if ref is not None:
             return ref
+        if scope is not None and "." not in var and var in self._scope_locals(scope) \
+                and f"local:{var}" not in self._resolving:  # bound once in the function (a factory's body)
+            value = self._single_local(var, scope)
+            if value is not None:
+                self._resolving.add(f"local:{var}")
+                try:
+                    return self.client_expr(value, scope, var)
+                finally:
+                    self._resolving.discard(f"local:{var}")
+            return None
+        if var in self.mod.constants and self.mod.bindings.get(var) == 1 and var not in self._scope_locals(scope) \
+                and f"client:{var}" not in self._resolving:
+            self._resolving.add(f"client:{var}")
+            try:
+                ref = self.client_expr(self.mod.constants[var], None, var)
+            finally:
+                self._resolving.discard(f"client:{var}")
+            if ref is not None:
+                return ref
         head = var.partition(".")[0]
         if self.env is not None and head in self.env.names and head not in self._scope_locals(scope) \
                 and var not in self.mod.constants:
@@ -736,10 +756,21 @@ class _Extractor:
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd) \
                 and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
             v.value = -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
-        elif isinstance(node, ast.JoinedStr):
-            parts = [p.value if isinstance(p, ast.Constant) else "{...}" for p in node.values]
-            v.value = "".join(str(p) for p in parts)
-            v.partial = any(not isinstance(p, ast.Constant) for p in node.values)
+        elif isinstance(node, ast.JoinedStr):  # holes naming known constants are filled in
+            parts: list[str] = []
+            for p in node.values:
+                if isinstance(p, ast.Constant):
+                    parts.append(str(p.value))
+                    continue
+                hole = self._value(p.value, local, depth + 1) \
+                    if isinstance(p, ast.FormattedValue) and p.format_spec is None and p.conversion == -1 \
+                    and isinstance(p.value, ast.Name | ast.Attribute) else None
+                if hole is not None and not hole.partial and type(hole.value) in (str, int, float):
+                    parts.append(str(hole.value))
+                else:
+                    parts.append("{...}")
+                    v.partial = True
+            v.value = "".join(parts)
         elif isinstance(node, ast.List | ast.Tuple):
             v.value = [self._value(e, local, depth + 1) for e in node.elts if not isinstance(e, ast.Starred)]
             v.partial = any(isinstance(e, ast.Starred) for e in node.elts)
@@ -824,7 +855,8 @@ class _Extractor:
                         v.value, v.partial, v.name = d.value, d.partial, name
                         v.origin, v.defined_in = d.origin or d.span, d.defined_in
                 return
-            if name not in mod.bindings and name not in local and self.env is not None and name in self.env.names:
+            if name not in mod.constants and mod.bindings.get(name) == 1 and name not in local \
+                    and self.env is not None and name in self.env.names:  # `from app.config import MODEL`
                 self._external(v, name)
             return
         resolved = self._const_cache.get(name)
@@ -860,6 +892,98 @@ class _Extractor:
                     start = off.starts[lineno - 1] + col
                     out.append((Span(start, start + len(comment)), comment))
         return out
+
+
+class ModuleSymbols:
+    """What one module defines at module level, for the workspace index: clients, client factories, constants
+    and imports. Evaluates lazily, with `env` resolving what the module itself imports."""
+
+    def __init__(self, path: str, text: str, env: Environment | None = None) -> None:
+        self.path = path
+        self.tree: ast.Module | None = None
+        self._ext: _Extractor | None = None
+        bom = text.startswith("\ufeff")
+        try:
+            self.tree = parse_quietly(text[1:] if bom else text, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return
+        self._ext = _Extractor(CodeDocument(path=path, text=text, language="python"), self.tree,
+                               Offsets(text, bom=bom), env)
+        self._ext.prepare()
+
+    def imports(self) -> Iterator[tuple[str, str | None, int, str | None]]:
+        """(local name, module, level, imported attribute or None) of every import, at any depth."""
+        if self.tree is None:
+            return
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        yield a.asname, a.name, 0, None
+                    else:
+                        yield a.name.partition(".")[0], a.name, 0, None
+            elif isinstance(node, ast.ImportFrom):
+                for a in node.names:
+                    if a.name != "*":
+                        yield a.asname or a.name, node.module, node.level, a.name
+
+    def exported(self) -> Iterator[tuple[str, str]]:
+        """(name, source) of each module-level binding that may matter to importers: assignments, functions,
+        imports. Their sources make the module's fingerprint."""
+        ext = self._ext
+        if ext is None or self.tree is None:
+            return
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.FunctionDef | ast.AsyncFunctionDef | ast.Import
+                          | ast.ImportFrom | ast.If | ast.Try):
+                names = [stmt.name] if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) else \
+                    [n for t in getattr(stmt, "targets", [getattr(stmt, "target", None)]) if t is not None
+                     for n in _target_names(t)]
+                yield ",".join(names), ext._src(stmt)
+
+    def defines(self, name: str) -> bool:
+        return self._ext is not None and name in self._ext.mod.bindings
+
+    def client(self, name: str) -> ClientRef | None:
+        ext = self._ext
+        if ext is None or ext.mod.bindings.get(name) != 1:
+            return None
+        if name in ext.mod.constants:
+            return ext.client_expr(ext.mod.constants[name], None, name)
+        return None
+
+    def factory(self, name: str) -> ClientRef | None:
+        ext = self._ext
+        if ext is None or ext.mod.bindings.get(name) != 1 or name not in ext.mod.functions_def:
+            return None
+        ref = ext.factory_ref(ext.mod.functions_def[name])
+        return replace(ref, name=name) if ref is not None else None
+
+    def constant(self, name: str) -> tuple[Value, Location] | None:
+        ext = self._ext
+        if ext is None or ext.mod.bindings.get(name) != 1 or name not in ext.mod.constants:
+            return None
+        expr = ext.mod.constants[name]
+        v = ext._value(expr, frozenset())
+        if not v.known:
+            return None
+        if v.defined_in is not None:
+            return v, v.defined_in
+        return v, ext.location(expr)
+
+    def definition(self, name: str) -> Location | None:
+        """Where a module-level name is bound (for go to definition)."""
+        ext = self._ext
+        if ext is None or self.tree is None:
+            return None
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and stmt.name == name:
+                return ext.location(stmt)
+            if isinstance(stmt, ast.Assign | ast.AnnAssign):
+                for t in getattr(stmt, "targets", [getattr(stmt, "target", None)]):
+                    if isinstance(t, ast.Name) and t.id == name:
+                        return ext.location(t)
+        return None
 
 
 def _child_bodies(stmt: ast.stmt) -> Iterator[list[ast.stmt]]:

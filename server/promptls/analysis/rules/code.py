@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding, Fix, TextEdit
+from promptls.analysis.findings import Finding, Fix, Related, TextEdit
 from promptls.analysis.rules.models import model_findings
 from promptls.code import edits
 from promptls.code.estimate import SDK_PROVIDER, CallEstimate, estimate
-from promptls.code.model import CallSite, ClientInit, CodeDocument, Value
+from promptls.code.model import CallSite, ClientInit, CodeDocument, Location, Value
 from promptls.code.requests import lookup
 from promptls.positions import Span
 
@@ -34,7 +35,10 @@ def check(doc: CodeDocument, ctx: Context) -> Iterator[Finding]:
     estimates = [estimate(site, ctx.catalog) for site in doc.calls]
     ctx.extra["calls"] = estimates
     for est in estimates:
-        yield from _call(doc, est, ctx)
+        related = _chain(doc, est)
+        for f in _call(doc, est, ctx):
+            f.related.extend(related)
+            yield f
     for client in doc.clients:
         yield from _timeout(doc, client, ctx)
     yield from _secrets(doc, ctx)
@@ -56,11 +60,42 @@ def string_inner(doc: CodeDocument, v: Value) -> Span | None:
     return inner
 
 
+def _shown(path: str) -> str:
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+def _related(where: Location, message: str) -> Related:
+    return Related(where.path, where.line, where.col, where.end_col, message)
+
+
+def _chain(doc: CodeDocument, est: CallEstimate) -> list[Related]:
+    """Where a call's client and values come from, when that is another file: what explains its findings."""
+    site, out = est.site, []
+    client = site.client
+    if client is not None and client.location is not None and client.location.path != doc.path:
+        where = client.location
+        name = f"`{client.name}` " if client.name else ""
+        out.append(_related(where, f"client {name}created in {_shown(where.path)}:{where.line + 1} as "
+                                   f"`{client.callee}`"))
+    for key, v in site.args.items():
+        if v.defined_in is not None:
+            out.append(_related(v.defined_in, f"`{key}` is `{v.name}`, defined in {_shown(v.defined_in.path)}:"
+                                              f"{v.defined_in.line + 1}"))
+    return out
+
+
 def _call(doc: CodeDocument, est: CallEstimate, ctx: Context) -> Iterator[Finding]:
     site, req = est.site, est.request
+    endpoint = site.client.endpoint if site.client is not None else None
     if req.model is not None and isinstance(req.model.value, str) and not req.model.partial:
-        yield from model_findings(req.model.value, req.model.span, SDK_PROVIDER.get(site.sdk), ctx,
-                                  edit_span=string_inner(doc, req.model))
+        if endpoint == "azure":  # `model=` names a deployment; the model it serves is what `[deployments]` says
+            if site.deployment_model:
+                yield from model_findings(site.deployment_model, req.model.span, "azure", ctx, fixable=False)
+        elif endpoint != "self-hosted":  # a self-hosted server serves its own ids
+            yield from model_findings(req.model.value, req.model.span, SDK_PROVIDER.get(site.sdk), ctx,
+                                      edit_span=string_inner(doc, req.model),
+                                      fixable=req.model.defined_in is None)
     legacy = _LEGACY.get((site.sdk, site.api))
     if legacy:
         yield ctx.finding("SD004", f"`{site.api}` is {legacy}.", site.callee_span, api=site.api)

@@ -31,9 +31,15 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
 
 
 def model_findings(written: str, span: Span | None, provider: str | None, ctx: Context, *,
-                   edit_span: Span | None = None) -> Iterator[Finding]:
+                   edit_span: Span | None = None, fixable: bool = True) -> Iterator[Finding]:
     """MD001-MD003 for one model reference, wherever it is written (frontmatter, SDK call). `edit_span` is where a
-    replacement goes when that differs from where the finding is shown (a constant defined elsewhere)."""
+    replacement goes when that differs from where the finding is shown (a constant defined elsewhere); `fixable`
+    False when it is written in another file (no fix is offered)."""
+    if not fixable:
+        for f in model_findings(written, span, provider, ctx, edit_span=edit_span):
+            f.fixes = ()
+            yield f
+        return
     hint_provider = provider or (written.split("/", 1)[0] if "/" in written else None)
     if hint_provider and hint_provider.lower() in LOCAL_PROVIDERS:
         return
@@ -42,10 +48,12 @@ def model_findings(written: str, span: Span | None, provider: str | None, ctx: C
     if res.info is None:
         if span is None:
             return
+        # never "did you mean" the id itself (another case, or the same name behind a gateway prefix)
+        suggestions = [s for s in res.suggestions if replacement_text(written, s).lower() != written.lower()]
         fixes = tuple(Fix(f"Replace with `{replacement_text(written, s)}`",
                           (TextEdit(target, replacement_text(written, s)),), preferred=i == 0)
-                      for i, s in enumerate(res.suggestions[:3])) if target is not None else ()
-        hint = f"; did you mean `{replacement_text(written, res.suggestions[0])}`?" if res.suggestions else \
+                      for i, s in enumerate(suggestions[:3])) if target is not None else ()
+        hint = f"; did you mean `{replacement_text(written, suggestions[0])}`?" if suggestions else \
             "; declare custom models under `[models]` in promptls.toml."
         yield ctx.finding("MD001", f"Unknown model `{written}`{hint}", span, fixes=fixes, model=written)
         return

@@ -1,0 +1,360 @@
+"""The workspace index: every Python module of a workspace, its imports and the symbols that matter to LLM calls
+(SDK clients, client factories, constants), so that a call site resolves names defined in other modules.
+
+Modules are listed with `git ls-files` inside a git work tree (so .gitignore holds), else by a walk that skips the
+usual tool and build folders. Each module's symbols are evaluated lazily, on the first question, with the same
+evaluator the single-file analysis uses (`code.python_sites`). A module's fingerprint hashes the sources of its
+module-level bindings; the reverse-dependency map tells which modules to re-analyse when it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from promptls.code.model import ClientRef, Location, Value
+from promptls.code.python_sites import ModuleSymbols
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
+                       ".ruff_cache", ".pytest_cache", "dist", "build", "site-packages", ".eggs"})
+PY_SUFFIXES = (".py", ".pyi")
+MAX_MODULE_BYTES = 2_000_000  # generated or vendored giants hold no client definitions worth the parse
+_MAX_HOPS = 16  # re-export chains
+
+
+@dataclass(slots=True)
+class ModuleInfo:
+    """One module: its names (a file can be importable under more than one), imports and fingerprint."""
+
+    path: str
+    names: tuple[str, ...]
+    text_hash: str
+    imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # local -> (module, attribute)
+    fingerprint: str = ""
+    is_package: bool = False
+
+
+class WorkspaceIndex:
+    """Modules of one or more roots, by dotted name and by path."""
+
+    def __init__(self, roots: Iterable[str | os.PathLike[str]] = ()) -> None:
+        self.roots = [os.path.abspath(r) for r in roots]
+        self.by_path: dict[str, ModuleInfo] = {}
+        self.by_name: dict[str, str] = {}  # dotted module name -> path
+        self.dependents: dict[str, set[str]] = {}  # path -> paths of modules importing it
+        self._texts: dict[str, str] = {}  # open buffers (they win over disk)
+        self._symbols: dict[str, ModuleSymbols] = {}
+        self._lock = threading.RLock()
+        self.generation = 0  # bumped whenever the set of modules or their imports changes
+        self._prefixes: tuple[int, frozenset[str]] = (-1, frozenset())
+
+    # -- building ------------------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, roots: Iterable[str | os.PathLike[str]]) -> WorkspaceIndex:
+        index = cls(roots)
+        for root in index.roots:
+            for path in list_python_files(root):
+                index._add(path, _read(path))
+        index._link()
+        return index
+
+    def _add(self, path: str, text: str | None) -> None:
+        if text is None:
+            return
+        path = os.path.abspath(path)
+        names = self._module_names(path)
+        if not names:
+            return
+        old = self.by_path.get(path)
+        if old is not None:
+            for n in old.names:
+                if self.by_name.get(n) == path:
+                    del self.by_name[n]
+        info = ModuleInfo(path, names, _hash(text), is_package=os.path.basename(path).startswith("__init__."))
+        symbols = ModuleSymbols(path, text, ModuleEnv(self, info))
+        self._symbols[path] = symbols
+        for local, module, level, attr in symbols.imports():
+            target = _absolute(info, module, level)
+            if target:
+                info.imports[local] = (target, attr)
+        info.fingerprint = _hash("\n".join(f"{n}={src}" for n, src in symbols.exported()))
+        self.by_path[path] = info
+        for n in names:
+            self.by_name.setdefault(n, path)
+
+    def _link(self) -> None:
+        self.generation += 1
+        self.dependents = {}
+        for path, info in self.by_path.items():
+            for target in self._imported_paths(info):
+                self.dependents.setdefault(target, set()).add(path)
+
+    def _imported_paths(self, info: ModuleInfo) -> set[str]:
+        out: set[str] = set()
+        for module, attr in info.imports.values():
+            for name in (f"{module}.{attr}" if attr else None, module):
+                p = self.by_name.get(name) if name else None
+                if p is not None and p != info.path:
+                    out.add(p)
+        return out
+
+    def _module_names(self, path: str) -> tuple[str, ...]:
+        """Dotted names the module is importable as: relative to its package root (the first folder up without
+        `__init__.py`) and relative to each workspace root (and its `src/`)."""
+        p = Path(path)
+        stem_parts = [] if p.stem == "__init__" else [p.stem]
+        folder = p.parent
+        pkg: list[str] = []
+        while (folder / "__init__.py").exists() and folder.parent != folder:
+            pkg.insert(0, folder.name)
+            folder = folder.parent
+        names = []
+        if pkg or stem_parts:
+            names.append(".".join([*pkg, *stem_parts]))
+        for root in self.roots:
+            for base in (root, os.path.join(root, "src")):
+                try:
+                    rel = Path(os.path.relpath(path, base))
+                except ValueError:
+                    continue
+                if rel.parts and rel.parts[0] != ".." and all(part.isidentifier() for part in rel.parts[:-1]):
+                    parts = [*rel.parts[:-1], *([] if rel.stem == "__init__" else [rel.stem])]
+                    if parts and all(x.isidentifier() for x in parts):
+                        names.append(".".join(parts))
+        return tuple(dict.fromkeys(names))
+
+    # -- questions -----------------------------------------------------------------------------------------
+    def module_at(self, path: str) -> ModuleInfo | None:
+        return self.by_path.get(os.path.abspath(path))
+
+    def env_for(self, path: str, text: str | None = None) -> ModuleEnv | None:
+        """The resolver one module's call sites use; `text` (an editor buffer) re-indexes the module first when
+        it differs from what the index holds."""
+        path = os.path.abspath(path)
+        with self._lock:
+            info = self.by_path.get(path)
+            if text is not None and (info is None or info.text_hash != _hash(text)):
+                self.update(path, text)
+                info = self.by_path.get(path)
+            return ModuleEnv(self, info) if info is not None else None
+
+    def update(self, path: str, text: str | None) -> set[str]:
+        """Re-index one module from `text` (None: read it from disk; a missing file is removed). Returns the paths
+        of the modules to re-analyse: those that import it, directly or through re-exports, when its exported
+        symbols changed."""
+        path = os.path.abspath(path)
+        with self._lock:
+            old = self.by_path.get(path)
+            if text is None:
+                text = _read(path)
+            if text is None:
+                if old is not None:
+                    del self.by_path[path]
+                    self._symbols.pop(path, None)
+                    for n in old.names:
+                        if self.by_name.get(n) == path:
+                            del self.by_name[n]
+                new_fp = None
+            else:
+                self._add(path, text)
+                new = self.by_path.get(path)
+                new_fp = new.fingerprint if new is not None else None
+            self._link()
+            if old is not None and new_fp == old.fingerprint:
+                return set()
+            return self.transitive_dependents(path)
+
+    def transitive_dependents(self, path: str) -> set[str]:
+        out: set[str] = set()
+        todo = [os.path.abspath(path)]
+        while todo:
+            for dep in self.dependents.get(todo.pop(), ()):
+                if dep not in out:
+                    out.add(dep)
+                    todo.append(dep)
+        out.discard(os.path.abspath(path))
+        return out
+
+    def known_modules(self) -> frozenset[str]:
+        """Every module name and every package prefix of one (`app`, `app.clients`)."""
+        gen, names = self._prefixes
+        if gen != self.generation:
+            out: set[str] = set()
+            for name in self.by_name:
+                parts = name.split(".")
+                out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            names = frozenset(out)
+            self._prefixes = (self.generation, names)
+        return names
+
+    def symbols(self, path: str) -> ModuleSymbols | None:
+        return self._symbols.get(path)
+
+    def locate(self, qualified: str, hops: int = 0) -> tuple[str, str] | None:
+        """(module path, symbol) that a fully qualified name (`app.clients.claude`) is defined as, following
+        re-exports (`from .clients import claude` in `app/__init__.py`)."""
+        if hops > _MAX_HOPS:
+            return None
+        module, _, symbol = qualified.rpartition(".")
+        if not module:
+            return None
+        path = self.by_name.get(module)
+        if path is None:
+            return None
+        syms = self._symbols.get(path)
+        info = self.by_path.get(path)
+        if syms is None or info is None:
+            return None
+        imported = info.imports.get(symbol)
+        if imported is not None:
+            target_module, attr = imported
+            target = f"{target_module}.{attr}" if attr else target_module
+            if target in self.by_name:
+                return None  # a module, not a symbol
+            return self.locate(target, hops + 1)
+        return path, symbol
+
+    def client(self, qualified: str) -> ClientRef | None:
+        hit = self.locate(qualified)
+        if hit is None:
+            return None
+        syms = self._symbols.get(hit[0])
+        return syms.client(hit[1]) if syms is not None else None
+
+    def factory(self, qualified: str) -> ClientRef | None:
+        hit = self.locate(qualified)
+        if hit is None:
+            return None
+        syms = self._symbols.get(hit[0])
+        return syms.factory(hit[1]) if syms is not None else None
+
+    def constant(self, qualified: str) -> tuple[Value, Location] | None:
+        hit = self.locate(qualified)
+        if hit is None:
+            return None
+        syms = self._symbols.get(hit[0])
+        return syms.constant(hit[1]) if syms is not None else None
+
+    def definition(self, qualified: str) -> Location | None:
+        hit = self.locate(qualified)
+        if hit is None:
+            path = self.by_name.get(qualified)
+            return Location(path, 0) if path else None
+        syms = self._symbols.get(hit[0])
+        return syms.definition(hit[1]) if syms is not None else None
+
+
+class ModuleEnv:
+    """`code.python_sites.Environment` for one module: its imported names, resolved through the index."""
+
+    def __init__(self, index: WorkspaceIndex, info: ModuleInfo) -> None:
+        self.index = index
+        self.info = info
+        self._depth = 0
+        self._names: tuple[int, frozenset[str]] = (-1, frozenset())
+
+    @property
+    def names(self) -> frozenset[str]:  # type: ignore[override]
+        gen, names = self._names
+        if gen != self.index.generation:
+            known = self.index.known_modules()
+            names = frozenset(local for local, (module, _attr) in self.info.imports.items() if module in known)
+            self._names = (self.index.generation, names)
+        return names
+
+    def qualify(self, dotted: str) -> str | None:
+        """`clients.claude` -> `app.clients.claude` through this module's imports."""
+        head, _, rest = dotted.partition(".")
+        hit = self.info.imports.get(head)
+        if hit is None:
+            return None
+        module, attr = hit
+        if attr is None and "." in module and head == module.partition(".")[0]:
+            base = head  # `import app.clients` binds `app`
+        else:
+            base = f"{module}.{attr}" if attr else module
+        return f"{base}.{rest}" if rest else base
+
+    def _ask(self, dotted: str, what: str):
+        qualified = self.qualify(dotted)
+        if qualified is None or self._depth > _MAX_HOPS:
+            return None
+        self._depth += 1
+        try:
+            return getattr(self.index, what)(qualified)
+        finally:
+            self._depth -= 1
+
+    def client(self, dotted: str) -> ClientRef | None:
+        return self._ask(dotted, "client")
+
+    def factory(self, dotted: str) -> ClientRef | None:
+        return self._ask(dotted, "factory")
+
+    def constant(self, dotted: str) -> tuple[Value, Location] | None:
+        return self._ask(dotted, "constant")
+
+    def definition(self, dotted: str) -> Location | None:
+        return self._ask(dotted, "definition")
+
+
+def _absolute(info: ModuleInfo, module: str | None, level: int) -> str | None:
+    if level == 0:
+        return module
+    if not info.names:
+        return None
+    parts = info.names[0].split(".")
+    if not info.is_package:
+        parts = parts[:-1]
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    if module:
+        base.append(module)
+    return ".".join(base) or None
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _read(path: str) -> str | None:
+    try:
+        if os.path.getsize(path) > MAX_MODULE_BYTES:
+            return None
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def list_python_files(root: str) -> list[str]:
+    """Python modules under `root`: tracked and untracked-but-not-ignored files in a git work tree, else a walk
+    that skips dot folders and the usual tool and build folders. A single file is itself."""
+    root = os.path.abspath(root)
+    if os.path.isfile(root):
+        return [root] if root.endswith(PY_SUFFIXES) else []
+    files = _git_files(root)
+    if files is None:
+        files = []
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            files.extend(os.path.join(folder, n) for n in sorted(names) if n.endswith(PY_SUFFIXES))
+    return [f for f in files if not any(part in SKIP_DIRS for part in Path(f).relative_to(root).parts[:-1])]
+
+
+def _git_files(root: str) -> list[str] | None:
+    try:
+        out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                              "--", "*.py", "*.pyi"], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    rels = [r for r in out.stdout.decode("utf-8", "surrogateescape").split("\0") if r]
+    return sorted(p for p in (os.path.join(root, r) for r in rels) if os.path.isfile(p))
