@@ -59,7 +59,9 @@ def token_line(tokens: TokenReport, model: str | None) -> str:
     parts = [of_report(tokens).long]
     if model:
         parts.append(model)
-    parts.append(f"{tokens.tokenizer} ({'exact' if tokens.exact else 'estimate'})")
+    # a provider's count is labelled `exact (provider count)` already
+    parts.append(tokens.tokenizer if tokens.tokenizer.startswith("exact") else
+                 f"{tokens.tokenizer} ({'exact' if tokens.exact else 'estimate'})")
     if tokens.rendered_with:
         parts.append(tokens.rendered_with)
     return " · ".join(parts)
