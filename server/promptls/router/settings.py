@@ -463,7 +463,8 @@ ROUTER_SETTINGS_SCHEMA: dict[str, Any] = {
         "additionalProperties": False,
         "description": "Where the response cache, ledger and budgets live: local SQLite, or Redis shared by a team.",
         "properties": {
-            "backend": {"enum": list(STATE_BACKENDS), "default": "sqlite"},
+            "backend": {"enum": list(STATE_BACKENDS), "default": "sqlite",
+                        "description": "sqlite: this machine's files; redis: shared by every machine using `url`."},
             "url": {"type": "string", "default": DEFAULT_REDIS_URL,
                     "description": "redis://HOST:PORT/DB (rediss:// for TLS), without a password."},
             "password_env": {"type": "string", "description": "Environment variable holding the Redis password."},
