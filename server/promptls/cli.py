@@ -194,8 +194,9 @@ def _check(args: argparse.Namespace) -> int:
     if problems and not files:
         return 2
     counter = _online_counter(cfg) if args.online_tokens or cfg.tokens_online else None
+    workspace = _workspace(args.paths, files, cfg, _cfg_path)
     try:
-        reports = _analyze_all(files, cfg, args.jobs, counter.engine_hook() if counter else None)
+        reports = _analyze_all(files, cfg, args.jobs, counter.engine_hook() if counter else None, workspace)
     finally:
         if counter is not None:
             counter.close()
@@ -222,17 +223,47 @@ def _online_counter(cfg):
     return OnlineCounter(parse_router_settings(cfg.raw)[0])
 
 
-def _analyze_all(files: list[str], cfg, jobs: int, online_count=None) -> list:
+def _workspace(paths: list[str], files: list[str], cfg, cfg_path: Path | None):
+    """The workspace index, built once for the run over the checked folders (a checked file brings its project:
+    the config file's folder, else the current one when the file is inside it), so that `check` resolves
+    clients and constants across modules exactly as the editor does."""
+    if "python" not in cfg.code_languages or not any(f.endswith((".py", ".pyi")) for f in files):
+        return None
+    from promptls.workspace import WorkspaceIndex
+
+    cwd = os.path.abspath(os.getcwd())
+    roots: dict[str, None] = {}
+    for raw in paths:
+        if os.path.isdir(raw):
+            roots[os.path.abspath(raw)] = None
+        elif os.path.isfile(raw):
+            full = os.path.abspath(raw)
+            project = str(cfg_path.parent.resolve()) if cfg_path is not None else cwd
+            roots[project if full.startswith(project + os.sep) else os.path.dirname(full)] = None
+    return WorkspaceIndex.build(list(roots)) if roots else None
+
+
+_WORKSPACE = None  # the run's index, set before forking so that workers inherit it instead of unpickling it
+
+
+def _analyze_one(path: str, cfg):
+    from promptls.analysis.engine import analyze_path
+
+    return analyze_path(path, cfg, workspace=_WORKSPACE)
+
+
+def _analyze_all(files: list[str], cfg, jobs: int, online_count=None, workspace=None) -> list:
     """Analyse files, in forked worker processes when there are many (each file is independent). With online
     counts, in this process: the counting requests are throttled anyway, and a fork would copy their thread."""
+    global _WORKSPACE
     from promptls.analysis.engine import analyze_path
 
     if online_count is not None:
-        return [analyze_path(f, cfg, online_count=online_count) for f in files]
+        return [analyze_path(f, cfg, online_count=online_count, workspace=workspace) for f in files]
     if jobs <= 0:
         jobs = min(os.cpu_count() or 1, 8) if len(files) >= 32 else 1
     if jobs == 1 or len(files) < 2:
-        return [analyze_path(f, cfg) for f in files]
+        return [analyze_path(f, cfg, workspace=workspace) for f in files]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -245,10 +276,14 @@ def _analyze_all(files: list[str], cfg, jobs: int, online_count=None) -> list:
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:
-        return [analyze_path(f, cfg) for f in files]
+        return [analyze_path(f, cfg, workspace=workspace) for f in files]
     chunk = max(1, len(files) // (jobs * 8))
-    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-        return list(pool.map(analyze_path, files, [cfg] * len(files), chunksize=chunk))
+    _WORKSPACE = workspace
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            return list(pool.map(_analyze_one, files, [cfg] * len(files), chunksize=chunk))
+    finally:
+        _WORKSPACE = None
 
 
 # -- models / schema / rules ------------------------------------------------------------------------------
