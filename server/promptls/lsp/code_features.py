@@ -22,13 +22,12 @@ def _estimates(a: Analysis) -> list:
 
 
 def hover(ls, a: Analysis, off: int) -> lsp.Hover | None:
-    from promptls.lsp.features import _model_md
 
     cpm = ls.state.config.calls_per_month
     for est in _estimates(a):
         model = est.request.model
         if model is not None and model.span.contains(off) and est.model:
-            return _hover(a, model.span, _model_md(ls, est.model, None) + _call_md(a, est, cpm))
+            return _hover(a, model.span, _endpoint_md(ls, est) + _call_md(a, est, cpm))
         for part, tokens in est.parts:
             if part.value.span.contains(off):
                 kind = "exact" if est.exact else "estimated"
@@ -36,6 +35,58 @@ def hover(ls, a: Analysis, off: int) -> lsp.Hover | None:
                 return _hover(a, part.value.span, f"**{part.role}** prompt: {tokens:,} tokens ({kind}, "
                               f"{est.tokenizer}){more}" + _call_md(a, est, cpm))
     return None
+
+
+def _endpoint_md(ls, est) -> str:
+    """The model facts of a call's id as its endpoint reads it (an Azure deployment, a self-hosted server)."""
+    from promptls.lsp.features import BREAK, _model_md
+
+    client = est.site.client
+    endpoint = client.endpoint if client is not None else None
+    if endpoint == "azure":
+        mapped = est.site.deployment_model
+        if mapped:
+            return f"Azure deployment `{est.model}` serves `{mapped}` (`[deployments]`){BREAK}" \
+                + _model_md(ls, mapped, "azure")
+        return (f"**{est.model}**: an Azure OpenAI deployment name, not a model id. Map it to the model it serves "
+                f"in promptls.toml to see that model's limits, prices and lifecycle:{BREAK}"
+                f"`[deployments]` `\"{est.model}\" = \"gpt-4o\"`")
+    if endpoint == "self-hosted":
+        where = f" at `{client.base_url}`" if client.base_url else ""
+        head = f"**{est.model}**: served by a self-hosted server{where}"
+        return head + (f"; limits and tokenizer of `{est.info.id}`{BREAK}" + _model_md(ls, est.info.id, None)
+                       if est.info is not None else " (not in the catalog: no limits known)")
+    return _model_md(ls, est.model, None)
+
+
+_NAME_AT = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def definition(ls, a: Analysis, off: int) -> list[lsp.Location] | None:
+    """Go to definition on a client, factory or constant name imported from another module of the workspace:
+    `claude` in `claude.messages.create(...)`, `MODEL` in `config.MODEL`."""
+    from pygls.uris import from_fs_path
+
+    from promptls.lsp.features import workspace_index
+
+    text = a.text
+    start = off
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
+        start -= 1
+    end = off
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    m = _NAME_AT.match(text, start)
+    if m is None or end <= start:
+        return None
+    dotted = text[m.start():end].strip(".")
+    index = workspace_index(ls.state, a.report.path)
+    env = index.env_for(a.report.path, text) if index is not None else None
+    where = env.definition(dotted) if env is not None else None
+    if where is None:
+        return None
+    pos = lsp.Range(lsp.Position(where.line, where.col), lsp.Position(where.line, max(where.end_col, where.col)))
+    return [lsp.Location(uri=from_fs_path(where.path) or where.path, range=pos)]
 
 
 # Findings that make every call fail: such a call is not priced, its lens and hover say why it fails.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from promptls.analysis.findings import Finding, Fix, Severity
+from promptls.analysis.findings import Finding, Fix, Related, Severity
 from promptls.analysis.registry import RULES
 from promptls.positions import LineIndex, Span
 
@@ -47,7 +47,18 @@ def to_diagnostic(index: LineIndex, f: Finding) -> lsp.Diagnostic:
         code_description=None,
         tags=tags or None,
         data={"name": rule.name} if rule else None,
+        related_information=[to_related(r) for r in f.related] or None,
     )
+
+
+def to_related(r: Related) -> lsp.DiagnosticRelatedInformation:
+    """A place in another file. Its text is not at hand: columns are code points, exact for ASCII lines (UTF-16
+    differs only past a non-BMP character on that line)."""
+    from pygls.uris import from_fs_path
+
+    where = lsp.Range(lsp.Position(r.line, r.col), lsp.Position(r.line, max(r.end_col, r.col)))
+    return lsp.DiagnosticRelatedInformation(location=lsp.Location(uri=from_fs_path(r.path) or r.path, range=where),
+                                            message=r.message)
 
 
 def to_workspace_edit(uri: str, index: LineIndex, fix: Fix, version: int | None = None) -> lsp.WorkspaceEdit:

@@ -36,7 +36,8 @@ def analyze(state: ServerState, uri: str, path: str, text: str, version: int | N
             doc, report = analyze_dataset_prefix(path, text, state.config, limit_lines)
         else:
             doc, report = analyze_text(path, text, state.config, partials=state.partial_lookup, kind=kind,
-                                       online_count=state.online_lookup if state.config.tokens_online else None)
+                                       online_count=state.online_lookup if state.config.tokens_online else None,
+                                       workspace=workspace_index(state, path))
     except Exception as e:  # the server keeps running whatever a document contains
         log.exception("analysis crashed on %s", uri)
         from promptls.analysis.findings import Finding, Severity
@@ -47,6 +48,18 @@ def analyze(state: ServerState, uri: str, path: str, text: str, version: int | N
                                                             Span(0, 0))], skipped="internal error")
     return Analysis(uri, version, text, doc, report, LineIndex(text, encoding), kind=report.kind,
                     partial=limit_lines is not None)
+
+
+def workspace_index(state: ServerState, path: str):
+    """The index of the workspace's Python modules (what `check` builds), made on the first Python file analysed
+    (in the analysis pool, off the event loop); the open buffer re-indexes its own module as it is analysed."""
+    if state.root is None or not path.endswith((".py", ".pyi")) or "python" not in state.config.code_languages:
+        return None
+    if state.workspace_index is None:
+        from promptls.workspace import WorkspaceIndex
+
+        state.workspace_index = WorkspaceIndex.build([state.root])
+    return state.workspace_index
 
 
 def _analysis(ls, uri: str) -> Analysis | None:
@@ -370,6 +383,8 @@ def document_symbols(ls, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentS
 
 def definition(ls, params: lsp.DefinitionParams) -> list[lsp.Location] | None:
     a = _analysis(ls, params.text_document.uri)
+    if a is not None and a.kind == "code":
+        return code_features.definition(ls, a, to_offset(a.index, params.position))
     if a is None or a.prompt is None:
         return None
     off = to_offset(a.index, params.position)

@@ -50,6 +50,7 @@ class ServerState:
     open_texts: dict[str, str] = field(default_factory=dict)  # path -> text of open documents
     visible_end: dict[str, int] = field(default_factory=dict)  # uri -> last line the client asked hints for
     online_lookup: Any = None  # cache-only online token counts (lsp/online_tokens.py), set on the first save
+    workspace_index: Any = None  # workspace.WorkspaceIndex of `root`, built on the first source-file analysis
 
     def load_file_settings(self) -> list[str]:
         if self.root is None:

@@ -220,33 +220,31 @@ class WorkspaceIndex:
         return path, symbol
 
     def client(self, qualified: str) -> ClientRef | None:
-        hit = self.locate(qualified)
-        if hit is None:
-            return None
-        syms = self._symbols.get(hit[0])
-        return syms.client(hit[1]) if syms is not None else None
+        with self._lock:  # the modules' evaluators cache as they go: one question at a time
+            hit = self.locate(qualified)
+            syms = self._symbols.get(hit[0]) if hit is not None else None
+            return syms.client(hit[1]) if syms is not None and hit is not None else None
 
     def factory(self, qualified: str) -> ClientRef | None:
-        hit = self.locate(qualified)
-        if hit is None:
-            return None
-        syms = self._symbols.get(hit[0])
-        return syms.factory(hit[1]) if syms is not None else None
+        with self._lock:  # the modules' evaluators cache as they go: one question at a time
+            hit = self.locate(qualified)
+            syms = self._symbols.get(hit[0]) if hit is not None else None
+            return syms.factory(hit[1]) if syms is not None and hit is not None else None
 
     def constant(self, qualified: str) -> tuple[Value, Location] | None:
-        hit = self.locate(qualified)
-        if hit is None:
-            return None
-        syms = self._symbols.get(hit[0])
-        return syms.constant(hit[1]) if syms is not None else None
+        with self._lock:  # the modules' evaluators cache as they go: one question at a time
+            hit = self.locate(qualified)
+            syms = self._symbols.get(hit[0]) if hit is not None else None
+            return syms.constant(hit[1]) if syms is not None and hit is not None else None
 
     def definition(self, qualified: str) -> Location | None:
-        hit = self.locate(qualified)
-        if hit is None:
-            path = self.by_name.get(qualified)
-            return Location(path, 0) if path else None
-        syms = self._symbols.get(hit[0])
-        return syms.definition(hit[1]) if syms is not None else None
+        with self._lock:
+            hit = self.locate(qualified)
+            if hit is None:
+                path = self.by_name.get(qualified)
+                return Location(path, 0) if path else None
+            syms = self._symbols.get(hit[0])
+            return syms.definition(hit[1]) if syms is not None else None
 
 
 class ModuleEnv:
