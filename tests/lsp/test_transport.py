@@ -147,6 +147,8 @@ def test_max_message_bytes_option_caps_a_message():
         s.send(big, symbols_request("small"))
         assert s.response("big")["error"]["code"] == -32600
         s.log_message("above the limit of 2000 bytes")
+        shown = s.wait_for(lambda m: m.get("method") == "window/showMessage", 30)
+        assert "--max-message-bytes" in shown["params"]["message"]  # the user is told why and what to do
         assert not s.response("small").get("result")  # answered; the document in the capped message never opened
 
 

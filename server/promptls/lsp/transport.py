@@ -469,6 +469,15 @@ class _Reporter:
             return
         log.warning("LSP transport: bad frame: %s%s", ev.reason, answered)
         self._log_message(f"promptls: ignored a bad message frame from the client: {ev.reason}{answered}")
+        if "above the limit" in ev.reason and getattr(self.protocol, "initialize_received", False):
+            # Most likely a huge document was opened: say so where the user looks, once per frame.
+            from lsprotocol import types as lsp
+
+            self.protocol.notify(lsp.WINDOW_SHOW_MESSAGE, lsp.ShowMessageParams(
+                type=lsp.MessageType.Warning,
+                message=f"promptls: a message from the editor was too large to read ({ev.reason}); a document that "
+                        "big is not analysed in the editor. Run `promptls check FILE`, or raise the limit with "
+                        "`promptls serve --max-message-bytes N`."))
 
     def _send_error(self, request_id: Any, code: int, message: str) -> None:
         self.protocol._send_data({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}})
