@@ -232,7 +232,9 @@ class Catalog:
             if found is not None:
                 info, canonical, alias_note = found
                 return Resolution(info, canonical, [], _join_notes(note, alias_note))
-        return Resolution(None, ref, self._suggest(name, dialect))
+        # A bare id is never "corrected" to itself behind a gateway prefix; a prefixed one may be told the right
+        # provider (`anthropic/gpt-4o` -> `gpt-4o`).
+        return Resolution(None, ref, self._suggest(name, dialect, exclude_self="/" not in ref))
 
     def resolve_open(self, ref: str) -> Resolution:
         """An id served by a self-hosted server (vLLM, TGI, Ollama, LM Studio, llama.cpp), matched to the catalog
@@ -318,15 +320,16 @@ class Catalog:
                 return newest[len(key) - len(base) :]
         return None
 
-    def _suggest(self, name: str, dialect: Dialect | None) -> list[str]:
+    def _suggest(self, name: str, dialect: Dialect | None, exclude_self: bool = True) -> list[str]:
         tails = self._index.tails()
         wanted = model_tail(name)
         close = difflib.get_close_matches(wanted, list(tails), n=MAX_SUGGESTIONS * 2, cutoff=0.6)
         keys = [key for tail in close for key in sorted(tails[tail], key=len)]
         keys += difflib.get_close_matches(name.lower(), list(self._custom_lower), n=MAX_SUGGESTIONS, cutoff=0.6)
         # Never the id itself: the same name in another case, or behind a gateway prefix (`openrouter/x` for x).
-        own = _segment(name)
-        keys = [key for key in keys if _segment(key) != own]
+        if exclude_self:
+            own = _segment(name)
+            keys = [key for key in keys if _segment(key) != own]
         # Ids this dialect can spell first, in template order (others still help: "the Vertex id?"); then the
         # provider's own entries before gateways reselling them.
         keys.sort(key=lambda key: (self._template_rank(key, dialect) if dialect is not None else 0,
