@@ -196,6 +196,29 @@ async def test_redis_absent_at_start_the_call_answers_with_one_warning(fakes, ke
     assert "127.0.0.1" in warnings[0] and "SQLite" in warnings[0]
 
 
+async def test_a_frozen_redis_costs_one_timeout_then_calls_go_on_locally(fakes, keys, redis_server, tmp_path, caplog):
+    import signal
+
+    router = _router(fakes, tmp_path, redis_server.url, budget={"daily_usd": 1.0},
+                     state={"timeout_s": 0.3, "retry_s": 60})
+    caplog.set_level(logging.INFO)
+    assert redis_server.proc is not None
+    try:
+        await router.complete(_ask(0))  # connects while Redis is up
+        redis_server.proc.send_signal(signal.SIGSTOP)  # accepts nothing, answers nothing: a hung server
+        try:
+            for i in range(1, 4):  # without the socket timeout these would hang (and pytest-timeout fail)
+                c = await router.complete(_ask(i))
+                assert c.text == "Hello, world!"
+            await router.flush()
+        finally:
+            redis_server.proc.send_signal(signal.SIGCONT)
+    finally:
+        await router.aclose()
+    assert len(_redis_warnings(caplog)) == 1
+    assert "Timeout" in _redis_warnings(caplog)[0]
+
+
 async def test_redis_killed_mid_run_and_restarted_calls_answer_and_budgets_reconcile(
         fakes, keys, durable_redis, tmp_path, caplog):
     budget = per_call() * 12.5
