@@ -39,18 +39,12 @@ class TokenCounter:
         return f"<{type(self).__name__} {self.name}>"
 
 
-class ExactCounter(TokenCounter):
-    """Exact count with a bundled tiktoken encoding; special-token text counts as ordinary text."""
+class _EncodingCounter(TokenCounter):
+    """An exact counter over an encoder function, with a memo of recent long texts (the same system prompt is
+    counted again on every keystroke)."""
 
-    def __init__(self, encoding_name: str) -> None:
-        encoding = get_encoding(encoding_name)
-        self.name = encoding_name
-        self.exact = True
-        self.family = "openai"
-        self.description = f"exact count with tiktoken {encoding_name}"
-        # encode_ordinary never raises on '<|endoftext|>' in user text, and is what the APIs do with it.
-        self._encode: Callable[[str], list[int]] = encoding.encode_ordinary
-        self._memo = _Memo()
+    _encode: Callable[[str], list[int]]
+    _memo: _Memo
 
     def count_uncached(self, text: str) -> int:
         """The count without the memo (benchmarks of the tokenizer itself)."""
@@ -63,6 +57,21 @@ class ExactCounter(TokenCounter):
         n = len(self._encode(text))
         self._memo.put(text, n)
         return n
+
+
+class ExactCounter(_EncodingCounter):
+    """Exact count with a bundled tiktoken encoding; special-token text counts as ordinary text."""
+
+    def __init__(self, encoding_name: str) -> None:
+        encoding = get_encoding(encoding_name)
+        self.name = encoding_name
+        self.exact = True
+        self.family = "openai"
+        self.description = f"exact count with tiktoken {encoding_name}"
+        # encode_ordinary never raises on '<|endoftext|>' in user text, and is what the APIs do with it.
+        self._encode: Callable[[str], list[int]] = encoding.encode_ordinary
+        self._memo = _Memo()
+
 
 
 class _Memo:
@@ -93,7 +102,7 @@ class _Memo:
             self._chars += len(text)
 
 
-class ExtraExactCounter(TokenCounter):
+class ExtraExactCounter(_EncodingCounter):
     """Exact count with an optional package's own tokenizer (see ``tokens.extra``), loaded on first use."""
 
     def __init__(self, tokenizer_id: str, family: str) -> None:
@@ -106,16 +115,6 @@ class ExtraExactCounter(TokenCounter):
         self._encode = extra.encoder(tokenizer_id)
         self._memo = _Memo()
 
-    def count_uncached(self, text: str) -> int:
-        return len(self._encode(text))
-
-    def count(self, text: str) -> int:
-        hit = self._memo.get(text)
-        if hit is not None:
-            return hit
-        n = len(self._encode(text))
-        self._memo.put(text, n)
-        return n
 
 
 class EstimateCounter(TokenCounter):
