@@ -216,3 +216,107 @@ async def test_monthly_cost_on_lens_and_hover(client: LanguageClient, tmp_path):
     per_call = float(figures.split("/call")[0].rsplit("$", 1)[1])
     month = float(figures.split("/month")[0].rsplit("$", 1)[1].replace(",", ""))
     assert abs(month - per_call * 100000) <= 0.05 * month
+
+
+async def test_cancel_from_progress_stops_a_run(client: LanguageClient, ollama, tmp_path):
+    from tests.fakes.http import Fault
+
+    app, url = ollama
+    app.reset()
+    root = workspace(tmp_path, url)
+    await client.initialize_session(init_params("visual-studio-code", root_uri=from_fs_path(str(root))))
+    prompt_uri = open_doc(client, root / "capital.prompt", "dotprompt")
+    app.reply(None, "France", "Paris")
+    app.reply(None, "Japan", "Tokyo")
+    app.push(Fault(kind="stall_head"))  # the first call is accepted and never answered
+    run = asyncio.ensure_future(client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+        command="promptls.eval", arguments=[prompt_uri])))
+    deadline = time.monotonic() + 30
+    while not (client.progress_reports and app.calls) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    (token,) = [t for t, reports in list(client.progress_reports.items())
+                if getattr(reports[0], "title", "").startswith("promptls: testing")]
+    begin = client.progress_reports[token][0]
+    assert isinstance(begin, lsp.WorkDoneProgressBegin) and begin.cancellable
+    client.protocol.notify(lsp.WINDOW_WORK_DONE_PROGRESS_CANCEL, lsp.WorkDoneProgressCancelParams(token=token))
+    answer = await asyncio.wait_for(run, 20)
+    assert answer["cancelled"] and not answer["ok"]
+    deadline = time.monotonic() + 10
+    while not isinstance(client.progress_reports[token][-1], lsp.WorkDoneProgressEnd) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert isinstance(client.progress_reports[token][-1], lsp.WorkDoneProgressEnd)
+    # the server goes on: the next run answers
+    res = await asyncio.wait_for(client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+        command="promptls.eval", arguments=[prompt_uri])), 60)
+    assert (res["passed"], res["total"]) == (2, 2)
+
+
+async def test_pulling_client_gets_case_file_findings_and_promptfoo_lens(client: LanguageClient, ollama, tmp_path):
+    _, url = ollama
+    root = workspace(tmp_path, url)
+    (root / "capital.tests.yaml").unlink()
+    (root / "promptfooconfig.yaml").write_text("""prompts:
+  - file://capital.prompt
+providers:
+  - id: ollama:chat:qwen2.5:0.5b
+tests:
+  - vars:
+      country: Peru
+    assert:
+      - type: icontains
+        value: lima
+      - type: javascript
+        value: output.length > 0
+""", "utf-8")
+    await client.initialize_session(init_params("neovim@v0.11.0", root_uri=from_fs_path(str(root))))
+    config_uri = open_doc(client, root / "promptfooconfig.yaml", "yaml")
+    report = await asyncio.wait_for(client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(
+        text_document=lsp.TextDocumentIdentifier(uri=config_uri))), 30)
+    (unknown,) = [d for d in report.items if d.code == "EV002"]
+    assert "javascript" in unknown.message and unknown.range.start.line == 10
+    assert not client.diagnostics.get(config_uri)  # pulled, not also pushed
+    prompt_uri = open_doc(client, root / "capital.prompt", "dotprompt")
+    deadline = time.monotonic() + 30
+    titles: list[str] = []
+    while time.monotonic() < deadline:  # the promptfoo configs are indexed in the background
+        lenses = await asyncio.wait_for(client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=prompt_uri))), 30)
+        titles = [c.command.title for c in lenses if c.command and c.command.command == "promptls.eval"]
+        if titles:
+            break
+        await asyncio.sleep(0.1)
+    assert titles == ["▶ Test"]
+
+
+async def test_cancel_request_stops_a_running_run(client: LanguageClient, ollama, tmp_path):
+    """$/cancelRequest (what VS Code sends when a test run is cancelled) ends a run that has started."""
+    from tests.fakes.http import Fault
+
+    app, url = ollama
+    app.reset()
+    root = workspace(tmp_path, url)
+    await client.initialize_session(init_params("visual-studio-code", root_uri=from_fs_path(str(root))))
+    prompt_uri = open_doc(client, root / "capital.prompt", "dotprompt")
+    app.push(Fault(kind="stall_head"))
+    app.push(Fault(kind="stall_head"))
+    run = asyncio.ensure_future(client.protocol.send_request_async(
+        lsp.WORKSPACE_EXECUTE_COMMAND, lsp.ExecuteCommandParams(command="promptls.eval", arguments=[prompt_uri]),
+        msg_id="eval-1"))
+    deadline = time.monotonic() + 30
+    while len(app.calls) < 2 and time.monotonic() < deadline:  # both cases are waiting on the model
+        await asyncio.sleep(0.05)
+    assert len(app.calls) == 2
+    client.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id="eval-1"))
+    from pygls.exceptions import JsonRpcRequestCancelled
+
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(run, 20)
+    # and the run itself stopped (pygls alone would let it go on): its progress ends as stopped, long before the
+    # provider's 10 s timeout
+    (token,) = [t for t, reports in list(client.progress_reports.items())
+                if getattr(reports[0], "title", "").startswith("promptls: testing")]
+    deadline = time.monotonic() + 5
+    while not isinstance(client.progress_reports[token][-1], lsp.WorkDoneProgressEnd) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    end = client.progress_reports[token][-1]
+    assert isinstance(end, lsp.WorkDoneProgressEnd) and end.message == "stopped"

@@ -76,11 +76,14 @@ class EvalLayer:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.static: dict[str, list[Any]] = {}  # case file path -> eval Findings of its current text
+        self.static_of: dict[str, str | None] = {}  # case file path -> the text those findings are of
         self.runs: dict[str, RunMemory] = {}  # case file path -> last run
         self.last_rate: dict[str, tuple[int, int]] = {}  # prompt path -> (passed, total) of its last run
         self.promptfoo: dict[str, list[str]] | None = None  # prompt path -> promptfoo configs naming it
         self._scan: asyncio.Task[None] | None = None
         self.tasks: set[asyncio.Future[None]] = set()  # static checks in flight (kept referenced)
+        self.running: dict[Any, asyncio.Task[Any]] = {}  # request id of a running promptls.eval -> its task
+        self.cancelled: set[asyncio.Task[Any]] = set()  # runs the client cancelled
 
     # -- files ------------------------------------------------------------------------------------------------
     def text_of(self, path: str) -> str | None:
@@ -165,6 +168,7 @@ class EvalLayer:
             self.static[path] = [Finding(path, 1, "error", f"cannot read the case file: {exc}")]
         else:
             self.static[path] = [f for f in suite.findings if os.path.realpath(f.path) == os.path.realpath(path)]
+        self.static_of[path] = text
         if text is not None and self.text_of(path) != text:
             return  # a newer edit follows with its own check
         self.publish(path)
@@ -248,7 +252,7 @@ class EvalLayer:
     async def _run_with_progress(self, ev: Any, name: str) -> Any:
         from promptls.router.core import Router
 
-        async with _Progress(self.server, f"promptls: testing {name}") as progress:
+        async with _Progress(self.server, f"promptls: testing {name}", self.cancelled) as progress:
             router = Router(ev.settings)
             try:
                 return await ev.run(router, progress.report)
@@ -391,10 +395,11 @@ def _prepare(files: list[str], texts: dict[str, str | None], prompt_path: str, c
 class _Progress:
     """`$/progress` around a run (when the client allows it); the client's cancel cancels the run."""
 
-    def __init__(self, server: Any, title: str) -> None:
+    def __init__(self, server: Any, title: str, cancelled: set[asyncio.Task[Any]]) -> None:
         self.server = server
         self.title = title
         self.token: str | None = None
+        self.cancelled = cancelled
 
     async def __aenter__(self) -> _Progress:
         caps = self.server.client_capabilities
@@ -409,7 +414,8 @@ class _Progress:
                 loop = asyncio.get_running_loop()
                 fut = wdp.tokens.get(token)
                 if fut is not None and task is not None:
-                    fut.add_done_callback(lambda f: f.cancelled() and loop.call_soon_threadsafe(task.cancel))
+                    fut.add_done_callback(lambda f: f.cancelled() and loop.call_soon_threadsafe(_cancel, task,
+                                                                                            self.cancelled))
             except Exception as exc:
                 log.debug("no progress: %s", exc)
         return self
@@ -426,6 +432,11 @@ class _Progress:
             fut = wdp.tokens.pop(self.token, None)
             if fut is not None and not fut.done():
                 fut.cancel = lambda *a, **k: False  # type: ignore[method-assign]  # late cancels are ignored
+
+
+def _cancel(task: asyncio.Task[Any], cancelled: set[asyncio.Task[Any]]) -> None:
+    cancelled.add(task)
+    task.cancel()
 
 
 def _wrap(server: Any, method: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
@@ -482,6 +493,8 @@ def register(server: Any) -> None:
         async def wrapped(params: lsp.DocumentDiagnosticParams) -> Any:
             path = server.path_of(params.text_document.uri)
             if is_case_file(path):
+                if path not in layer.static_of or layer.static_of[path] != layer.text_of(path):
+                    await layer.check_static(params.text_document.uri)  # asked before the open's check ended
                 return lsp.RelatedFullDocumentDiagnosticReport(items=layer.diagnostics(path))
             return await _call(handler, params)
         return wrapped
@@ -489,21 +502,53 @@ def register(server: Any) -> None:
     _wrap(server, lsp.TEXT_DOCUMENT_INLAY_HINT, on_hints)
     _wrap(server, lsp.TEXT_DOCUMENT_DIAGNOSTIC, on_pull)
 
+    # Cancelling a run: from its progress (window/workDoneProgress/cancel) or with $/cancelRequest. pygls answers
+    # $/cancelRequest only for requests that have not started and lets a running handler go on (spending on
+    # model calls), and a handler task that ends cancelled is never answered; so the run's task is cancelled
+    # here and the handler answers `cancelled` itself.
+    protocol = server.protocol
+    plain_cancel = protocol._handle_cancel_notification
+
+    def on_cancel_request(msg_id: Any) -> None:
+        task = layer.running.get(msg_id)
+        if task is not None and not task.done():
+            _cancel(task, layer.cancelled)
+        plain_cancel(msg_id)
+
+    protocol._handle_cancel_notification = on_cancel_request
+
+    def request_id() -> Any:
+        """The id of the executeCommand request this handler serves (the newest one not yet claimed)."""
+        methods = getattr(protocol, "_methods", {})
+        ids = [i for i, m in list(methods.items()) if m == lsp.WORKSPACE_EXECUTE_COMMAND and i not in layer.running]
+        return ids[-1] if ids else None
+
     @server.command(CMD_EVAL)
     async def run_eval(ls: Any, *args: Any) -> dict[str, Any]:
         arg = args[0] if args else None
         uri = arg.get("uri") if isinstance(arg, dict) else arg
         if not isinstance(uri, str):
             return {"ok": False, "error": "promptls.eval needs a document URI", "results": []}
+        task = asyncio.current_task()
+        msg_id = request_id()
+        if task is not None and msg_id is not None:
+            layer.running[msg_id] = task
         try:
             return await layer.run(uri)
         except asyncio.CancelledError:
-            raise
+            if task not in layer.cancelled:
+                raise  # the server is going away
+            if task is not None:
+                task.uncancel()
+            return {"ok": False, "cancelled": True, "error": "cancelled", "results": []}
         except Exception as exc:
             log.exception("evaluation failed")
             msg = f"promptls eval: {exc}"
             ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error, message=msg))
             return {"ok": False, "error": msg, "results": []}
+        finally:
+            layer.running.pop(msg_id, None)
+            layer.cancelled.discard(task)  # type: ignore[arg-type]
 
     @server.feature(REQ_CASES)
     async def eval_cases(ls: Any, params: Any) -> list[dict[str, Any]]:
