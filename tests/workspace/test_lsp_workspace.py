@@ -4,6 +4,7 @@ on an imported client or constant jumps to the module that defines it."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -71,3 +72,28 @@ async def test_cross_module_findings_explain_their_chain_and_definitions_jump(cl
 async def test_test_doubles_in_the_editor(client: LanguageClient, repo: Path):
     uri, _ = open_file(client, repo / "tests" / "doubles.py")
     assert list(await wait_diagnostics(client, uri)) == []
+
+
+async def test_an_edit_to_a_constants_module_republishes_its_open_dependents(client: LanguageClient, repo: Path):
+    service_uri, _ = open_file(client, repo / "app" / "service.py")
+    config_path = repo / "app" / "config.py"
+    config_uri, config_text = open_file(client, config_path)
+    await wait_diagnostics(client, config_uri)
+    before = [d for d in await wait_diagnostics(client, service_uri) if d.code == "MD003"]
+    assert len(before) == 2
+    client.diagnostics.pop(service_uri, None)
+    new = config_text.replace('MODEL = "claude-sonnet-4-5"', 'MODEL = "claude-2.1"')
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=config_uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=new)]))
+    # every call through `MODEL` / `config.MODEL` now names a retired model, without touching service.py (a
+    # publish of the earlier version may still be on its way: wait, boundedly, for the new one)
+    after: list = []
+    for _ in range(50):
+        after = [d for d in client.diagnostics.get(service_uri) or () if d.code == "MD003"]
+        if len(after) > len(before):
+            break
+        await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 30)
+    assert len(after) > len(before)
+    assert any("`model` is `config.MODEL`, defined in" in r.message
+               for d in after for r in d.related_information or [])

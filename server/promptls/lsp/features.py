@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -18,6 +19,7 @@ from promptls.lsp.state import Analysis, ServerState
 from promptls.positions import LineIndex, Span, units_len
 
 log = logging.getLogger(__name__)
+_INDEX_LOCK = threading.Lock()
 
 # A Markdown hard line break between a hover's fields: one field per line, without the blank line that a
 # paragraph break shows in Neovim's hover window.
@@ -56,9 +58,11 @@ def workspace_index(state: ServerState, path: str):
     if state.root is None or not path.endswith((".py", ".pyi")) or "python" not in state.config.code_languages:
         return None
     if state.workspace_index is None:
-        from promptls.workspace import WorkspaceIndex
+        with _INDEX_LOCK:  # two analysis workers must not build it twice
+            if state.workspace_index is None:
+                from promptls.workspace import WorkspaceIndex
 
-        state.workspace_index = WorkspaceIndex.build([state.root])
+                state.workspace_index = WorkspaceIndex.build([state.root])
     return state.workspace_index
 
 
@@ -404,7 +408,22 @@ def definition(ls, params: lsp.DefinitionParams) -> list[lsp.Location] | None:
     return None
 
 
+def _republish_dependents(server, a: Analysis) -> None:
+    """After a Python module's analysis: when its exported symbols changed, re-analyse the open modules that import
+    it (directly or through re-exports), so their findings follow the edit."""
+    index = server.state.workspace_index
+    if index is None or a.kind != "code":
+        return
+    for path in index.take_pending():
+        uri = from_fs_path(path)
+        if uri and uri != a.uri and uri in server.workspace.text_documents:
+            server.scheduler.request(uri)
+
+
 def register(server) -> None:
+    scheduler = getattr(server, "scheduler", None)
+    if scheduler is not None:
+        scheduler.on_published.append(lambda a: _republish_dependents(server, a))
     server.feature(lsp.TEXT_DOCUMENT_HOVER)(hover)
     server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)(inlay_hints)
     server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)(code_lens)

@@ -37,6 +37,7 @@ class ModuleInfo:
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # local -> (module, attribute)
     fingerprint: str = ""
     is_package: bool = False
+    mtime_ns: int | None = None  # of the file read from disk; None when the text came from an editor buffer
 
 
 class WorkspaceIndex:
@@ -52,6 +53,7 @@ class WorkspaceIndex:
         self._lock = threading.RLock()
         self.generation = 0  # bumped whenever the set of modules or their imports changes
         self._prefixes: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._pending: set[str] = set()  # dependents of changed modules, not yet taken by the editor
 
     # -- building ------------------------------------------------------------------------------------------
     @classmethod
@@ -59,11 +61,11 @@ class WorkspaceIndex:
         index = cls(roots)
         for root in index.roots:
             for path in list_python_files(root):
-                index._add(path, _read(path))
+                index._add(path, _read(path), _mtime(path))
         index._link()
         return index
 
-    def _add(self, path: str, text: str | None) -> None:
+    def _add(self, path: str, text: str | None, mtime_ns: int | None = None) -> None:
         if text is None:
             return
         path = os.path.abspath(path)
@@ -75,7 +77,8 @@ class WorkspaceIndex:
             for n in old.names:
                 if self.by_name.get(n) == path:
                     del self.by_name[n]
-        info = ModuleInfo(path, names, _hash(text), is_package=os.path.basename(path).startswith("__init__."))
+        info = ModuleInfo(path, names, _hash(text), is_package=os.path.basename(path).startswith("__init__."),
+                          mtime_ns=mtime_ns)
         symbols = ModuleSymbols(path, text, ModuleEnv(self, info))
         self._symbols[path] = symbols
         for local, module, level, attr in symbols.imports():
@@ -141,7 +144,23 @@ class WorkspaceIndex:
             if text is not None and (info is None or info.text_hash != _hash(text)):
                 self.update(path, text)
                 info = self.by_path.get(path)
+            if info is not None:
+                self._refresh_imported(info)
             return ModuleEnv(self, info) if info is not None else None
+
+    def _refresh_imported(self, info: ModuleInfo) -> None:
+        """Re-read the modules this one imports whose files changed on disk since they were indexed (a save in
+        another editor, a `git checkout`); open buffers are kept as they are."""
+        for target in self._imported_paths(info):
+            dep = self.by_path.get(target)
+            if dep is not None and dep.mtime_ns is not None and _mtime(target) != dep.mtime_ns:
+                self.update(target, None)
+
+    def take_pending(self) -> set[str]:
+        """Paths of the modules to re-analyse because a module they import changed, since the last call."""
+        with self._lock:
+            out, self._pending = self._pending, set()
+            return out
 
     def update(self, path: str, text: str | None) -> set[str]:
         """Re-index one module from `text` (None: read it from disk; a missing file is removed). Returns the paths
@@ -150,8 +169,9 @@ class WorkspaceIndex:
         path = os.path.abspath(path)
         with self._lock:
             old = self.by_path.get(path)
+            mtime = None
             if text is None:
-                text = _read(path)
+                text, mtime = _read(path), _mtime(path)
             if text is None:
                 if old is not None:
                     del self.by_path[path]
@@ -161,13 +181,15 @@ class WorkspaceIndex:
                             del self.by_name[n]
                 new_fp = None
             else:
-                self._add(path, text)
+                self._add(path, text, mtime)
                 new = self.by_path.get(path)
                 new_fp = new.fingerprint if new is not None else None
             self._link()
             if old is not None and new_fp == old.fingerprint:
                 return set()
-            return self.transitive_dependents(path)
+            dependents = self.transitive_dependents(path)
+            self._pending |= dependents
+            return dependents
 
     def transitive_dependents(self, path: str) -> set[str]:
         out: set[str] = set()
@@ -319,6 +341,13 @@ def _absolute(info: ModuleInfo, module: str | None, level: int) -> str | None:
 
 def _hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _read(path: str) -> str | None:
