@@ -71,6 +71,8 @@ def test_service_calls_resolve_across_modules(index, config):
     # endpoint-aware: an Azure deployment mapped by [deployments] shows gpt-4o's facts (deprecated), no MD001;
     # self-hosted servers serve their own ids
     assert "MD001" not in codes.get("on_azure", [])
+    azure = next(f for f in report.findings if f.code == "MD002" and "Azure deployment" in f.message)
+    assert azure.message.startswith("Azure deployment `support-gpt4o-prod` serves `gpt-4o`")
     assert codes.get("on_vllm", []) == [] and codes.get("on_ollama", []) == []
     # the constants' values are known: the system prompt is the dedented f-string of constants
     support = next(e for e in report.calls if e.site.receiver == "self.client")
@@ -104,7 +106,7 @@ def test_packaged_module_import_reexport_and_alias(index, config):
 def test_annotated_parameters_are_proven_look_alikes_are_not(index, config):
     text = (ROOT / "app" / "annotated.py").read_text()
     codes = by_function(findings(index, config, "app/annotated.py"), text)
-    assert "SD001" in codes["summarize"] and "SD001" in codes["summarize_async"]
+    assert "SD001" in codes["summarize"] and "SD001" in codes["summarize_async"] and "SD001" in codes["ask"]
     assert "anything" not in codes
 
 

@@ -91,7 +91,10 @@ def _call(doc: CodeDocument, est: CallEstimate, ctx: Context) -> Iterator[Findin
     if req.model is not None and isinstance(req.model.value, str) and not req.model.partial:
         if endpoint == "azure":  # `model=` names a deployment; the model it serves is what `[deployments]` says
             if site.deployment_model:
-                yield from model_findings(site.deployment_model, req.model.span, "azure", ctx, fixable=False)
+                for f in model_findings(site.deployment_model, req.model.span, "azure", ctx, fixable=False):
+                    f.message = f"Azure deployment `{req.model.value}` serves `{site.deployment_model}` " \
+                                f"(`[deployments]`): {f.message}"
+                    yield f
         elif endpoint != "self-hosted":  # a self-hosted server serves its own ids
             yield from model_findings(req.model.value, req.model.span, SDK_PROVIDER.get(site.sdk), ctx,
                                       edit_span=string_inner(doc, req.model),
