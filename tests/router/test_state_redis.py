@@ -347,3 +347,20 @@ def test_state_settings_are_validated():
     settings, errors = parse_router_settings({"state": {"backend": "redis", "url": "rediss://h:6380/2",
                                                         "password-env": "REDIS_PASSWORD"}})
     assert errors == [] and settings.state.password_env == "REDIS_PASSWORD"
+
+
+def test_doctor_reports_the_redis_state_backend(fakes, keys, redis_server, tmp_path):
+    from tests.router.redis_server import free_port
+
+    for url, ok in ((redis_server.url, True), (f"redis://127.0.0.1:{free_port()}/0", False)):
+        folder = tmp_path / ("up" if ok else "down")
+        folder.mkdir()
+        (folder / "promptls.toml").write_text(
+            f'[providers.openai]\nkind = "openai"\nbase_url = "{fakes.url("openai")}"\n'
+            f'api_key_env = "{KEY_ENVS["openai"]}"\n[state]\nbackend = "redis"\nurl = "{url}"\n')
+        run = subprocess.run([sys.executable, "-m", "promptls", "doctor", "--json"], cwd=folder, capture_output=True,
+                             text=True, timeout=60, env={**os.environ, **key_env(keys)})
+        state = json.loads(run.stdout)["state"]
+        assert state["ok"] is ok and state["url"] == url, state
+        expected = f"Redis {redis_server.version()}" if ok else "local SQLite"
+        assert expected in state["detail"], state

@@ -244,6 +244,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                      f"{r['max_retry_wait_s']:g}s, all within the purpose's total deadline; "
                      f"SDK transport timeout per provider: "
                      + ", ".join(f"{n} {p['timeout_s']:g}s" for n, p in report["providers"].items()))
+        st = report["state"]
+        where = f" at {st['url']}" if st["backend"] == "redis" else ""
+        lines.append(f"state: {st['backend']}{where}: {st['detail']}")
         print(redact_text("\n".join(lines)))
     if bad_chains:
         if not args.json:
@@ -286,7 +289,28 @@ async def _doctor(settings: RouterSettings) -> dict[str, Any]:
     policy = settings.router
     retries = {"max_attempts": policy.max_attempts, "max_retry_wait_s": policy.max_retry_wait_s,
                "backoff_base_s": policy.backoff_base_s, "backoff_max_s": policy.backoff_max_s}
-    return {"providers": providers, "chains": chains, "deadlines": deadlines, "retries": retries}
+    return {"providers": providers, "chains": chains, "deadlines": deadlines, "retries": retries,
+            "state": _state_report(settings)}
+
+
+def _state_report(settings: RouterSettings) -> dict[str, Any]:
+    """Which state backend; for Redis, whether it answers PING within `state.timeout_s` (and its version)."""
+    st = settings.state
+    if st.backend != "redis":
+        return {"backend": st.backend, "ok": True, "detail": "this machine's SQLite files"}
+    from .state import open_state
+
+    state = open_state(settings)
+    try:
+        link = state.link  # type: ignore[attr-defined]
+        info = link.call(lambda c: c.info("server"))
+        return {"backend": "redis", "url": st.url, "namespace": link.ns, "ok": True,
+                "detail": f"ok, Redis {info.get('redis_version', '?')}, keys under {link.ns}"}
+    except Exception as exc:
+        return {"backend": "redis", "url": st.url, "ok": False,
+                "detail": f"unavailable ({type(exc).__name__}: {exc}); calls would use the local SQLite state"}
+    finally:
+        state.close()
 
 
 # -- usage --------------------------------------------------------------------------------------------------------
