@@ -33,6 +33,12 @@ async def _calls(job: dict[str, Any]) -> list[dict[str, Any]]:
         except Exception as exc:
             return {"ok": False, "refused": False, "error": f"{type(exc).__name__}: {exc}"}
 
+    await router.warm("run")
+    if go := job.get("go_file"):  # start together with the other machines (bounded wait)
+        for _ in range(600):
+            if Path(go).exists():
+                break
+            await asyncio.sleep(0.05)
     try:
         return list(await asyncio.gather(*(one(p) for p in job["prompts"])))
     finally:

@@ -77,6 +77,14 @@ def run_machine(job: dict[str, Any], folder: Path, env: dict[str, str] | None = 
                             env={**os.environ, **(env or {})})
 
 
+def start_together(procs: list[subprocess.Popen[str]], go: Path) -> None:
+    """Let the machines' calls begin at once (each waits, bounded, for `go` after building its router)."""
+    import time
+
+    time.sleep(1.0)  # most of their start-up; a late one still waits on the file, not on us
+    go.write_text("go")
+
+
 def results(proc: subprocess.Popen[str]) -> Any:
     out, err = proc.communicate(timeout=100)
     assert proc.returncode == 0, err
@@ -104,8 +112,10 @@ def test_two_machines_x_25_concurrent_calls_never_overshoot_one_daily_budget(fak
     for m in (0, 1):
         folder = tmp_path / f"machine{m}"
         job = {"mode": "calls", "max_tokens": MAX_TOKENS, "prompts": [f"m{m} call {i:02d}" for i in range(25)],
-               "config": config(fakes, folder, redis_server.url, budget={"daily_usd": budget})}
+               "config": config(fakes, folder, redis_server.url, budget={"daily_usd": budget}),
+               "go_file": str(tmp_path / "go")}
         procs.append(run_machine(job, folder, key_env(keys)))
+    start_together(procs, tmp_path / "go")
     outs = [results(p) for p in procs]
     done = [r for out in outs for r in out]
     ok = sum(r["ok"] for r in done)
@@ -154,8 +164,9 @@ def test_identical_requests_in_flight_on_two_machines_reach_the_provider_once(fa
     for m in (0, 1):
         folder = tmp_path / f"machine{m}"
         job = {"mode": "calls", "temperature": 0, "prompts": ["the same question"],
-               "config": config(fakes, folder, redis_server.url)}
+               "config": config(fakes, folder, redis_server.url), "go_file": str(tmp_path / "go")}
         procs.append(run_machine(job, folder, key_env(keys)))
+    start_together(procs, tmp_path / "go")
     outs = [results(p)[0] for p in procs]
     assert all(r["ok"] for r in outs)
     assert outs[0]["text"] == outs[1]["text"] == "".join(tokens)
