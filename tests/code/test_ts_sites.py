@@ -382,6 +382,26 @@ await claude.completions.create({ model: "claude-2.1", max_tokens_to_sample: 100
 await makeClient().completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "Say hi" });
 '''
     doc = extract_ts("legacy.ts", text, "typescript")
-    assert [(c.sdk, c.api, c.receiver) for c in doc.calls] == [
-        ("anthropic", "completions.create", "claude"), ("openai", "completions.create", "makeClient()")]
+    # `makeClient()` from nowhere proves no client (issue 12: only proven clients)
+    assert [(c.sdk, c.api, c.receiver) for c in doc.calls] == [("anthropic", "completions.create", "claude")]
     assert doc.calls[0].args["prompt"].value == "\n\nHuman: hi"
+
+
+def test_only_annotated_or_constructed_receivers_are_clients():
+    text = '''import Anthropic from "@anthropic-ai/sdk";
+import * as oai from "openai";
+class Support {
+  private other: Anthropic;
+  constructor(private client: Anthropic) {}
+  ask() { return this.client.messages.create({ model: "claude-sonnet-4-5", messages: [] }); }
+  more() { return this.other.messages.create({ model: "claude-sonnet-4-5", messages: [] }); }
+}
+function viaParam(c: Anthropic | undefined) { return c.messages.create({ model: "claude-sonnet-4-5", messages: [] }); }
+const viaArrow = async (o: oai.OpenAI) => o.chat.completions.create({ model: "gpt-4o", messages: [] });
+function untyped(fake) { return fake.messages.create({ model: "claude-x", messages: [] }); }
+const mock = { messages: { create: (x) => x } };
+mock.messages.create({ model: "claude-x", messages: [] });
+'''
+    doc = extract_ts("svc.ts", text, "typescript")
+    assert [(c.sdk, c.receiver) for c in doc.calls] == [
+        ("anthropic", "this.client"), ("anthropic", "this.other"), ("anthropic", "c"), ("openai", "o")]

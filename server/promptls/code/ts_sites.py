@@ -646,7 +646,57 @@ class _Extractor:
             return sdk if sdk in shapes else None
         if any(key.startswith(var + ".") for var in self.instances):
             return None  # a sub-resource of a known client (`openai.beta.threads.messages.create`)
-        return next((s for s in shapes if s in self.sdks and s != "ollama"), None)
+        # Only a proven client: a parameter or class field annotated with an SDK client type. A receiver that
+        # merely has the method's shape (a mock, a fixture, `makeClient()` from who knows where) is not one.
+        sdk = self._annotated(inner, key)
+        return sdk if sdk in shapes else None
+
+    def _annotated(self, node: Node, key: str) -> str | None:
+        """The SDK of the client type a receiver is annotated with: `(client: Anthropic)`, `c?: OpenAI.OpenAI`,
+        `constructor(private client: Anthropic)` / `private client: Anthropic` for `this.client`."""
+        field = key[5:] if key.startswith("this.") and key.count(".") == 1 else None
+        if field is None and node.type != "identifier":
+            return None
+        scope = node.parent
+        while scope is not None:
+            if field is None and scope.type in _FUNCTIONS:
+                params = scope.child_by_field_name("parameters")
+                for p in _named(params) if params is not None else []:
+                    name = p.child_by_field_name("pattern")
+                    if name is not None and self.source(name) == key:
+                        return self._type_sdk(p.child_by_field_name("type"))
+            if field is not None and scope.type == "class_body":
+                for member in _named(scope):
+                    if member.type == "public_field_definition":
+                        name = member.child_by_field_name("name")
+                        if name is not None and self.source(name) == field:
+                            return self._type_sdk(member.child_by_field_name("type"))
+                    elif member.type == "method_definition" and self._property_name_of(member) == "constructor":
+                        params = member.child_by_field_name("parameters")
+                        for p in _named(params) if params is not None else []:
+                            name = p.child_by_field_name("pattern")
+                            if name is not None and self.source(name) == field \
+                                    and any(c.type == "accessibility_modifier" for c in p.children):
+                                return self._type_sdk(p.child_by_field_name("type"))
+                return None
+            scope = scope.parent
+        return None
+
+    def _property_name_of(self, method: Node) -> str:
+        name = method.child_by_field_name("name")
+        return self.source(name) if name is not None else ""
+
+    def _type_sdk(self, annotation: Node | None) -> str | None:
+        if annotation is None:
+            return None
+        for part in re.split(r"[|&]", self.source(annotation).lstrip(":")):
+            name = part.strip()
+            if name in self.classes:
+                return self.classes[name]
+            head, _, tail = name.rpartition(".")
+            if head in self.namespaces and tail in _CLASSES[self.namespaces[head]]:
+                return self.namespaces[head]
+        return None
 
     def _site(self, node: Node, fn: Node, last: Node, receiver: Node, sdk: str, api: str) -> CallSite:
         prop = last.child_by_field_name("property")
