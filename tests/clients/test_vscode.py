@@ -470,3 +470,43 @@ def test_run_code_lens_goes_through_the_server_command(code_server: CodeServer) 
         report = _drive(code_server, "codelens", "--file", "run.prompt", "--lens", "Run", "--expect", answer)
         assert fake.calls, "the Run code lens did not reach the provider"
     assert any("Run" in lens for lens in report["codeLenses"]), report["codeLenses"]
+
+
+EVAL_PROMPT = """---
+model: gpt-4o-mini
+input:
+  schema:
+    country: string
+---
+What is the capital of {{country}}?
+"""
+
+EVAL_CASES = """tests:
+  - description: France
+    vars:
+      country: France
+    assert:
+      - type: icontains
+        value: paris
+  - description: Japan
+    vars:
+      country: Japan
+    assert:
+      - type: icontains
+        value: tokyo
+"""
+
+
+@pytest.mark.slow
+def test_testing_view_lists_and_runs_prompt_cases(code_server: CodeServer) -> None:
+    """The Testing view lists the prompt and its cases from the server and runs them through `promptls.eval`:
+    the case the fake's answer satisfies passes, the other fails."""
+    (code_server.workspace / "capital.prompt").write_text(EVAL_PROMPT)
+    (code_server.workspace / "capital.tests.yaml").write_text(EVAL_CASES)
+    with _fake_provider(code_server, [" Paris", " is", " the", " capital"], ["run"]) as fake:
+        report = _drive(code_server, "testing", "--file", "capital.prompt", "--expect", "Japan (Failed)",
+                        timeout_s=120)
+        assert len(fake.calls) == 2, "both cases went to the provider"
+    rows = report["testRows"]
+    assert any(r.startswith("France") and "Passed" in r for r in rows), rows
+    assert any(r.startswith("capital.prompt") and "Failed" in r for r in rows), rows

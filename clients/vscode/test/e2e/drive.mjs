@@ -83,6 +83,8 @@ try {
     await codeLens(page);
   } else if (scenario === 'figures') {
     await figures(page);
+  } else if (scenario === 'testing') {
+    await testing(page);
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }
@@ -226,6 +228,38 @@ async function figures(page) {
   await panel.waitFor();
   await page.waitForTimeout(1500); // diagnostics, if any, have long arrived: the lens came after the analysis
   report.problems = await panel.locator('.monaco-list-row').allInnerTexts();
+}
+
+async function testing(page) {
+  await serverReady(page);
+  step('open the Testing view');
+  await runCommand(page, 'Testing: Focus on Test Explorer View');
+  const rows = page.locator('.test-explorer .monaco-list-row');
+  step('wait for the prompt in the test explorer');
+  await rows.first().waitFor();
+  step('run all tests');
+  await runCommand(page, 'Test: Run All Tests');
+  step(`wait for a test row labelled ${JSON.stringify(opts.expect)}`);
+  const deadline = Date.now() + timeoutMs;
+  let labels = [];
+  while (Date.now() < deadline) {
+    // Expand collapsed rows so that the cases show; their labels carry the state, e.g. "Japan (Failed)".
+    for (const row of await page.locator('.test-explorer .monaco-list-row[aria-expanded="false"]').all()) {
+      await row.locator('.monaco-tl-twistie').click().catch(() => undefined);
+    }
+    labels = await rows.evaluateAll((items) => items.map((i) => i.getAttribute('aria-label') ?? i.innerText));
+    if (labels.some((label) => label.includes(opts.expect))) {
+      break;
+    }
+    await page.waitForTimeout(500);
+  }
+  report.testRows = labels;
+  if (!labels.some((label) => label.includes(opts.expect))) {
+    throw new Error(`no test row with ${JSON.stringify(opts.expect)}; saw ${JSON.stringify(labels)}`);
+  }
+  await page.waitForTimeout(1000);
+  report.testRows = await rows.evaluateAll((items) => items.map((i) => i.getAttribute('aria-label') ?? i.innerText));
+  report.bodyText = (await page.locator('body').innerText()).replace(/\u00a0/g, ' ').slice(0, 20000);
 }
 
 async function runCommand(page, label) {
