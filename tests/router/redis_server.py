@@ -21,7 +21,7 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, folder: Path, *, durable: bool = False) -> None:
+    def __init__(self, folder: Path, *, durable: bool = False, password: str | None = None) -> None:
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeError("redis-server is not installed (scripts/bootstrap.sh installs Debian's package)")
@@ -29,6 +29,7 @@ class RedisServer:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.durable = durable
+        self.password = password
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -38,11 +39,17 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"]
+        if self.password:  # through a config file on stdin, so the password is not in the process list
+            persistence += ["--include", "/dev/stdin"]
         self.proc = subprocess.Popen(
             [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
              "--dir", str(self.folder), "--daemonize", "no", "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+        assert self.proc.stdin is not None
+        if self.password:
+            self.proc.stdin.write(f"requirepass {self.password}\n".encode())
+        self.proc.stdin.close()
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -57,7 +64,8 @@ class RedisServer:
     def client(self) -> Any:
         import redis
 
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, socket_connect_timeout=2)
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=2,
+                           socket_connect_timeout=2)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""

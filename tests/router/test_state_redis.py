@@ -375,3 +375,32 @@ def test_doctor_reports_the_redis_state_backend(fakes, keys, redis_server, tmp_p
         assert state["ok"] is ok and state["url"] == url, state
         expected = f"Redis {redis_server.version()}" if ok else "local SQLite"
         assert expected in state["detail"], state
+
+
+async def test_the_password_comes_from_the_environment_variable_named_in_config(
+        fakes, keys, tmp_path, monkeypatch, caplog):
+    password = os.urandom(12).hex()
+    server = RedisServer(tmp_path / "redis-auth", password=password).start()
+    caplog.set_level(logging.INFO)
+    try:
+        for with_env in (True, False):
+            if with_env:
+                monkeypatch.setenv("PLS_TEST_REDIS_PASSWORD", password)
+            else:
+                monkeypatch.delenv("PLS_TEST_REDIS_PASSWORD")
+            folder = tmp_path / f"env-{with_env}"
+            router = _router(fakes, folder, server.url, state={"password_env": "PLS_TEST_REDIS_PASSWORD"})
+            try:
+                c = await router.complete(LLMRequest(purpose="run", temperature=0,
+                                                     messages=[{"role": "user", "content": f"q {with_env}"}]))
+                assert c.text == "Hello, world!"
+                await router.flush()
+            finally:
+                await router.aclose()
+            if with_env:
+                assert len(server.client().keys(f"promptls:{NS}:c:*")) == 1 and not _redis_warnings(caplog)
+        warnings = _redis_warnings(caplog)
+        assert len(warnings) == 1 and "Authentication" in warnings[0], warnings  # without it: refused, local
+        assert password not in " ".join(r.getMessage() for r in caplog.records)
+    finally:
+        server.stop()
