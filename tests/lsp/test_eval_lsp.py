@@ -179,6 +179,10 @@ async def test_lens_runs_cases_then_failures_hints_and_pass_rate(client: Languag
     client.text_document_did_change(lsp.DidChangeTextDocumentParams(
         text_document=lsp.VersionedTextDocumentIdentifier(uri=tests_uri, version=2),
         content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=fixed)]))
+    deadline = time.monotonic() + 30  # an edit drops the last run's failures: their lines may have moved
+    while any(d.code == "EV001" for d in client.diagnostics.get(tests_uri, [])) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert [d.code for d in client.diagnostics[tests_uri]] == ["EV002"]
     res = await asyncio.wait_for(client.workspace_execute_command_async(lsp.ExecuteCommandParams(
         command="promptls.eval", arguments=[tests_uri])), 60)
     assert (res["passed"], res["total"]) == (2, 2) and res["ok"]

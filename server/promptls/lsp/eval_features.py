@@ -155,7 +155,7 @@ class EvalLayer:
         self.server.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=self.diagnostics(path)))
 
-    async def check_static(self, uri: str) -> None:
+    async def check_static(self, uri: str, rescan: bool = False) -> None:
         path = self.server.path_of(uri)
         text = self.text_of(path)
         loop = asyncio.get_running_loop()
@@ -172,7 +172,7 @@ class EvalLayer:
         if text is not None and self.text_of(path) != text:
             return  # a newer edit follows with its own check
         self.publish(path)
-        if Path(path).name in PROMPTFOO_NAMES:
+        if rescan and Path(path).name in PROMPTFOO_NAMES:
             self.scan_promptfoo()  # the prompts it names may have changed
 
     def refresh(self) -> None:
@@ -463,7 +463,10 @@ def register(server: Any) -> None:
     server.code_lens_hooks.append(code_lens_hook)
 
     def on_change(ls: Any, params: lsp.DidChangeTextDocumentParams) -> None:
-        if is_case_file(ls.path_of(params.text_document.uri)):
+        path = ls.path_of(params.text_document.uri)
+        if is_case_file(path):
+            # The last run's lines no longer match the text: its failures and rates go until the next run.
+            layer.runs.pop(path, None)
             task = asyncio.ensure_future(layer.check_static(params.text_document.uri))
             layer.tasks.add(task)
             task.add_done_callback(layer.tasks.discard)
@@ -475,7 +478,7 @@ def register(server: Any) -> None:
         async def wrapped(params: Any) -> Any:
             result = await _call(handler, params)
             if is_case_file(server.path_of(params.text_document.uri)):
-                await layer.check_static(params.text_document.uri)
+                await layer.check_static(params.text_document.uri, rescan=True)
             return result
         return wrapped
 
