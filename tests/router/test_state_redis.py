@@ -404,3 +404,31 @@ async def test_the_password_comes_from_the_environment_variable_named_in_config(
         assert password not in " ".join(r.getMessage() for r in caplog.records)
     finally:
         server.stop()
+
+
+def test_a_local_reservation_still_in_flight_when_redis_returns_is_moved_to_redis(redis_server, tmp_path):
+    import time
+
+    from promptls.router.settings import StateSettings
+    from promptls.router.state_redis import RedisLedger, RedisLink, SharedReservation
+
+    link = RedisLink(StateSettings(backend="redis", url=redis_server.url, timeout_s=0.5, retry_s=0.05),
+                     f"promptls:{NS}:")
+    ledger = RedisLedger(link, tmp_path / "ledger.sqlite3")
+    try:
+        redis_server.kill()
+        local = ledger.reserve(0.01, daily_usd=1.0, monthly_usd=None)
+        assert isinstance(local, SharedReservation) and local.shared_id is None and local.local_id
+        redis_server.start()  # same port, empty
+        time.sleep(0.1)  # past retry_s
+        shared = ledger.reserve(0.02, daily_usd=1.0, monthly_usd=None)  # Redis answers: reconcile runs first
+        assert isinstance(shared, SharedReservation) and shared.shared_id is not None
+        assert counters(redis_server)["held_d"] == round(0.03 * NANO)  # the local hold now counts for everyone
+        ledger.settle(local, purpose="run", provider="p", kind="openai", model="m", cost_usd=0.005)
+        c = counters(redis_server)
+        assert c["held_d"] == round(0.02 * NANO) and c["spent_d"] == round(0.005 * NANO) and c["calls"] == 1
+        ledger.settle(shared, purpose="run", provider="p", kind="openai", model="m", cost_usd=0.02)
+        assert counters(redis_server)["held_d"] == 0
+    finally:
+        ledger.close()
+        link.close()

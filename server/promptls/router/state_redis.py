@@ -333,6 +333,8 @@ class SharedReservation(Reservation):
     shared_id: str | None = None
     day: str = ""
     month: str = ""
+    #: A local reservation's id in this process's book (moved to Redis by `reconcile` if still in flight).
+    local_id: str = ""
 
 
 def _periods(ts: float) -> tuple[str, str]:
@@ -354,6 +356,8 @@ class RedisLedger(Ledger):
 
     def __init__(self, link: RedisLink, path: str | Path | None = None) -> None:
         super().__init__(path)
+        self._lock = threading.RLock()  # type: ignore[assignment]  # reconcile may run inside a locked call
+        self._reconciling = False
         self.link = link
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS redis_outbox(id TEXT PRIMARY KEY, ts REAL NOT NULL, reservation TEXT, "
@@ -363,6 +367,8 @@ class RedisLedger(Ledger):
         self._baseline: dict[str, int] = {}
         self._local_spent: dict[str, int] = {}
         self._local_held: dict[str, int] = {}
+        self._local_res: dict[str, tuple[int, str, str]] = {}  # local id -> amount, day, month (in flight)
+        self._promoted: dict[str, str] = {}  # local id -> the Redis reservation it became
         self._limits: dict[str, float] = {}
         self.reconciled = 0
         link.on_recover(self.reconcile)
@@ -422,7 +428,9 @@ class RedisLedger(Ledger):
                     return Refusal(period, limit, spent / NANO, held / NANO, amount_usd)
             for pk in (f"d:{day}", f"m:{month}"):
                 self._local_held[pk] = self._local_held.get(pk, 0) + amount
-        return SharedReservation(0, amount_usd, shared_id=None, day=day, month=month)
+            lid = uuid.uuid4().hex
+            self._local_res[lid] = (amount, day, month)
+        return SharedReservation(0, amount_usd, shared_id=None, day=day, month=month, local_id=lid)
 
     def settle(self, reservation: Reservation | None, **record: Any) -> None:
         if record:
@@ -433,10 +441,13 @@ class RedisLedger(Ledger):
         entry = json.dumps(_entry(ts, day, record)) if record else ""
         shared_id = reservation.shared_id if isinstance(reservation, SharedReservation) else None
         if isinstance(reservation, SharedReservation) and shared_id is None:
-            amount = _nano_up(reservation.amount_usd)
             with self._lock:
-                for pk in (f"d:{reservation.day}", f"m:{reservation.month}"):
-                    self._local_held[pk] = max(0, self._local_held.get(pk, 0) - amount)
+                self._local_res.pop(reservation.local_id, None)
+                shared_id = self._promoted.pop(reservation.local_id, None)
+                if shared_id is None:  # still in this process's book
+                    amount = _nano_up(reservation.amount_usd)
+                    for pk in (f"d:{reservation.day}", f"m:{reservation.month}"):
+                        self._local_held[pk] = max(0, self._local_held.get(pk, 0) - amount)
         eid = uuid.uuid4().hex
         try:
             self._apply(eid, shared_id or "", cost, day, month, entry)
@@ -455,6 +466,16 @@ class RedisLedger(Ledger):
         self.link.call(lambda c: script(keys=keys, args=[shared_id, cost, entry, COUNTER_TTL_S, SYNCED_TTL_S],
                                         client=c))
 
+    def _hold_in_redis(self, amount: int, day: str, month: str) -> str:
+        rid = uuid.uuid4().hex
+        now = time.time()
+        keys = [self._k(f"b:spent:d:{day}"), self._k(f"b:spent:m:{month}"), self._k(f"b:held:d:{day}"),
+                self._k(f"b:held:m:{month}"), self._k("b:res"), self._k("b:resz")]
+        args = [amount, -1, -1, int(now * 1000), int((now - STALE_RESERVATION_S) * 1000), rid, COUNTER_TTL_S]
+        script = self.link.script("reserve", RESERVE)
+        self.link.call(lambda c: script(keys=keys, args=args, client=c))
+        return rid
+
     def _outbox_size(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM redis_outbox").fetchone()[0])
@@ -462,6 +483,15 @@ class RedisLedger(Ledger):
     def reconcile(self) -> int:
         """Apply the outbox to Redis, oldest first, each entry once; then clear the local book. Returns how many
         entries were applied (0 if Redis failed again half way: the rest stays for the next time)."""
+        if self._reconciling:
+            return 0
+        self._reconciling = True
+        try:
+            return self._reconcile()
+        finally:
+            self._reconciling = False
+
+    def _reconcile(self) -> int:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, reservation, cost_nusd, day, month, entry FROM redis_outbox ORDER BY ts").fetchall()
@@ -479,8 +509,20 @@ class RedisLedger(Ledger):
         with self._lock:
             self._local_spent.clear()
             self._baseline.clear()
+            # Calls still in flight on a local reservation: their holds move to Redis (no limit check: they
+            # were granted already), so other machines see them until they settle.
+            try:
+                for lid, (amount, day, month) in list(self._local_res.items()):
+                    if lid not in self._local_res:
+                        continue
+                    self._promoted[lid] = self._hold_in_redis(amount, day, month)
+                    del self._local_res[lid]
+                    for pk in (f"d:{day}", f"m:{month}"):
+                        self._local_held[pk] = max(0, self._local_held.get(pk, 0) - amount)
+            except Unavailable:
+                pass
         self.reconciled += done
-        if rows:
+        if rows or self._promoted:
             log.info("Redis at %s answers again: reconciled %d call(s) ($%.6f) recorded while it was away",
                      self.link.where, done, total / NANO)
             self._check_overspend()
