@@ -25,8 +25,10 @@ the router logs ONE warning naming Redis and works on this machine's SQLite file
   - ledger: each call is written to the local SQLite ledger and to an outbox table beside it.
 "Reconcile", when Redis answers again (or at the next start): every outbox entry is applied with SETTLE (its
 cost added to the shared spent counters, its entry appended to `calls`, a Redis reservation it held released),
-exactly once thanks to `synced:<id>`, oldest first; then the local book is cleared. If the reconciled totals now
-exceed a budget (several machines spent while apart), a warning says by how much; the next reservations refuse.
+exactly once thanks to `synced:<id>`, oldest first; then the local book is cleared, and the local reservations of
+calls still in flight become Redis reservations (no check: they were granted), released when those calls settle.
+If the reconciled totals now exceed a budget (several machines spent while apart), a warning says by how much;
+the next reservations refuse.
 """
 
 from __future__ import annotations
