@@ -227,9 +227,11 @@ def _workspace(paths: list[str], files: list[str], cfg, cfg_path: Path | None):
     """The workspace index, built once for the run over the checked folders (a checked file brings its project:
     the config file's folder, else the current one when the file is inside it), so that `check` resolves
     clients and constants across modules exactly as the editor does."""
-    if "python" not in cfg.code_languages or not any(f.endswith((".py", ".pyi")) for f in files):
-        return None
     from promptls.workspace import WorkspaceIndex
+    from promptls.workspace.index import PY_SUFFIXES, TS_SUFFIXES
+
+    if not cfg.code_languages or not any(f.endswith(PY_SUFFIXES + TS_SUFFIXES) for f in files):
+        return None
 
     cwd = os.path.abspath(os.getcwd())
     roots: dict[str, None] = {}

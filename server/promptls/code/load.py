@@ -14,4 +14,4 @@ def parse_code(path: str, text: str, language: str, env=None) -> CodeDocument:
         return extract_python(path, text, env)
     from promptls.code.ts_sites import extract_ts
 
-    return extract_ts(path, text, language)
+    return extract_ts(path, text, language, env)

@@ -14,7 +14,7 @@ from functools import cache
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from promptls.code.model import UNKNOWN, CallSite, ClientInit, CodeDocument, Value
+from promptls.code.model import UNKNOWN, CallSite, ClientInit, ClientRef, CodeDocument, Location, Value
 from promptls.positions import Span
 
 # Module specifier -> SDK; subpaths (`ollama/browser`, `@google/genai/node`) belong to their package.
@@ -88,11 +88,14 @@ def parse_tree(text: str, language: str) -> Node:
     return _parser(_GRAMMARS.get(language, "javascript")).parse(text.encode("utf-8", "surrogatepass")).root_node
 
 
-def extract_ts(path: str, text: str, language: str) -> CodeDocument:
-    """The SDK clients and calls of a TypeScript ("typescript", "tsx") or JavaScript ("javascript") file."""
-    if not any(marker in text for marker in _MARKERS):
+def extract_ts(path: str, text: str, language: str, env=None) -> CodeDocument:
+    """The SDK clients and calls of a TypeScript ("typescript", "tsx") or JavaScript ("javascript") file; `env`
+    (a `python_sites.Environment` from the workspace index) resolves names imported from other modules."""
+    if not any(marker in text for marker in _MARKERS) and not (env is not None and env.names):
         return CodeDocument(path=path, text=text, language=language)
-    return _Extractor(text, language).document(path)
+    ext = _Extractor(text, language)
+    ext.env = env
+    return ext.document(path)
 
 
 def _byte_to_codepoint(text: str) -> Callable[[int], int]:
@@ -197,6 +200,8 @@ class _Extractor:
         self.resolving: set[str] = set()
         self.top_names: set[str] = set()
         self.import_end = -1  # end byte of the last top-level import/require statement
+        self.env = None  # names imported from the workspace (see `extract_ts`)
+        self.refs: dict[int, ClientRef] = {}  # start byte of a call -> the workspace client it goes through
 
     # -- positions -----------------------------------------------------------------------------------------
     def span(self, node: Node) -> Span:
@@ -495,7 +500,17 @@ class _Extractor:
             self._concat(inner, v)
         elif kind == "identifier":
             return self._identifier(inner)
+        elif kind == "member_expression" and self.env is not None:
+            key = _receiver_key(v.source)
+            head = key.partition(".")[0]
+            if head in self.env.names and not self._own_const(head) and re.fullmatch(r"[\w$.]+", key):
+                self._external(v, key)
         return v
+
+    def _external(self, v: Value, name: str) -> None:
+        hit = self.env.constant(name) if self.env is not None else None
+        if hit is not None and hit[0].known:
+            v.value, v.partial, v.name, v.defined_in = hit[0].value, hit[0].partial, name, hit[1]
 
     def _template(self, node: Node) -> tuple[str, bool]:
         """Static text of a template literal, `${...}` in place of each substitution."""
@@ -546,6 +561,11 @@ class _Extractor:
         span = self.span(node)
         name = self.text[span.start:span.end]
         const = self._const(name) if name in self.consts and not self._shadowed(node, name) else None
+        if const is None and name not in self.consts and self.env is not None and name in self.env.names \
+                and not self._shadowed(node, name):
+            v = Value(span=span, source=name)
+            self._external(v, name)
+            return v
         if const is None or (const.value is UNKNOWN and not const.partial):
             return Value(span=span, source=name)
         return Value(span=span, value=const.value, name=name, origin=const.written_at, partial=const.partial,
@@ -626,9 +646,30 @@ class _Extractor:
             first -= 1
         receiver = members[first].child_by_field_name("object")
         sdk = self._attribute(receiver, shapes) if receiver is not None else None
+        ref = None
+        if sdk is None and receiver is not None:
+            ref = self._imported_client(receiver)
+            sdk = ref.sdk if ref is not None and ref.sdk in shapes else None
         if sdk is None or receiver is None:
             return None
-        return self._site(node, fn, members[-1], receiver, sdk, api)
+        site = self._site(node, fn, members[-1], receiver, sdk, api)
+        site.client = ref
+        return site
+
+    def _imported_client(self, receiver: Node) -> ClientRef | None:
+        """A client imported from another module of the workspace (`claude`, `clients.claude`)."""
+        if self.env is None:
+            return None
+        key = _receiver_key(self.source(_unwrap(receiver)))
+        head = key.partition(".")[0]
+        if head not in self.env.names or self._own_const(head) or not re.fullmatch(r"[\w$.]+", key):
+            return None
+        return self.env.client(key)
+
+    def _own_const(self, name: str) -> bool:
+        """A top-level `const` of this module that is not a `require(...)` of another one."""
+        node = self.consts.get(name)
+        return node is not None and self._required(node) is None
 
     def _property_name(self, member: Node) -> str:
         prop = member.child_by_field_name("property")
@@ -746,6 +787,151 @@ class _Extractor:
                     and parent.parent.type == "expression_statement":
                 return self.source(left)
         return None
+
+
+class TsModuleSymbols:
+    """What one TypeScript/JavaScript module imports and exports, for the workspace index: its import specifiers,
+    its exported clients and constants (evaluated lazily, `env` resolving its own imports)."""
+
+    def __init__(self, path: str, text: str, language: str, env=None) -> None:
+        self.path = path
+        self.ext = _Extractor(text, language)
+        self.ext.env = env
+        for child in self.ext.root.children:
+            self.ext._top_level(child)
+        # local name -> (specifier, imported name; None for the module object)
+        self.imports: dict[str, tuple[str, str | None]] = {}
+        # exported name -> ("local", name) | ("from", specifier, name)
+        self.exports: dict[str, tuple[str, ...]] = {}
+        self.star_exports: list[str] = []
+        for child in self.ext.root.children:
+            self._scan(child)
+
+    def _scan(self, node: Node) -> None:
+        ext = self.ext
+        if node.type == "import_statement":
+            src = node.child_by_field_name("source")
+            spec = ext._string(src) if src is not None and src.type == "string" else None
+            for part in _named(node):
+                if part.type == "import_require_clause":
+                    module = part.child_by_field_name("source")
+                    if module is not None:
+                        self.imports[ext.source(part.named_children[0])] = (ext._string(module), None)
+                elif part.type == "import_clause" and spec is not None:
+                    for c in _named(part):
+                        if c.type == "identifier":
+                            self.imports[ext.source(c)] = (spec, "default")
+                        elif c.type == "namespace_import":
+                            self.imports[ext.source(_named(c)[0])] = (spec, None)
+                        elif c.type == "named_imports":
+                            for sp in _named(c):
+                                name, alias = sp.child_by_field_name("name"), sp.child_by_field_name("alias")
+                                if name is not None:
+                                    self.imports[ext.source(alias or name)] = (spec, ext.source(name))
+        elif node.type in ("lexical_declaration", "variable_declaration"):
+            for decl in _named(node):
+                name, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")
+                req = ext._required(value) if name is not None and value is not None else None
+                if req is None:
+                    continue
+                spec, member = req
+                if name.type == "identifier":
+                    self.imports[ext.source(name)] = (spec, member)
+                elif name.type == "object_pattern" and member is None:
+                    for p in _named(name):
+                        if p.type == "shorthand_property_identifier_pattern":
+                            self.imports[ext.source(p)] = (spec, ext.source(p))
+                        elif p.type == "pair_pattern":
+                            key, val = p.child_by_field_name("key"), p.child_by_field_name("value")
+                            if key is not None and val is not None and val.type == "identifier":
+                                self.imports[ext.source(val)] = (spec, ext._key(key) or "")
+        elif node.type == "export_statement":
+            src = node.child_by_field_name("source")
+            spec = ext._string(src) if src is not None and src.type == "string" else None
+            decl = node.child_by_field_name("declaration")
+            if decl is not None:
+                if decl.type in ("lexical_declaration", "variable_declaration"):
+                    self._scan(decl)
+                    for d in _named(decl):
+                        n = d.child_by_field_name("name")
+                        if n is not None and n.type == "identifier":
+                            self.exports[ext.source(n)] = ("local", ext.source(n))
+                else:
+                    n = decl.child_by_field_name("name")
+                    if n is not None:
+                        self.exports[ext.source(n)] = ("local", ext.source(n))
+                return
+            value = node.child_by_field_name("value")
+            if value is not None and any(c.type == "default" for c in node.children):
+                if _unwrap(value).type == "identifier":
+                    self.exports["default"] = ("local", ext.source(_unwrap(value)))
+                return
+            clause = next((c for c in _named(node) if c.type == "export_clause"), None)
+            if clause is None:
+                if spec is not None:
+                    self.star_exports.append(spec)
+                return
+            for sp in _named(clause):
+                name, alias = sp.child_by_field_name("name"), sp.child_by_field_name("alias")
+                if name is None:
+                    continue
+                exported = ext.source(alias or name)
+                self.exports[exported] = ("from", spec, ext.source(name)) if spec is not None \
+                    else ("local", ext.source(name))
+
+    def location(self, node: Node) -> Location:
+        span = self.ext.span(node)
+        text = self.ext.text
+        line_start = text.rfind("\n", 0, span.start) + 1
+        line = text.count("\n", 0, span.start)
+        line_end = text.find("\n", span.start)
+        end = min(span.end, len(text) if line_end < 0 else line_end)
+        return Location(self.path, line, span.start - line_start, end - line_start)
+
+    def client(self, name: str) -> ClientRef | None:
+        """The client a top-level `const` holds: `new Anthropic(...)`, or another client's name."""
+        from promptls.code.endpoints import client_ref
+
+        ext = self.ext
+        node = ext.consts.get(name)
+        if node is None:
+            return None
+        node = _unwrap(node)
+        if node.type == "await_expression" and node.named_children:
+            node = _unwrap(node.named_children[0])
+        if node.type == "new_expression":
+            ctor = node.child_by_field_name("constructor")
+            sdk = ext._client_sdk(ctor)
+            if sdk is None or ctor is None:
+                return None
+            args = ext._arguments(node.child_by_field_name("arguments"), ctor)[0]
+            return client_ref(sdk, ext.source(ctor), args, name, self.location(node))
+        if node.type == "identifier" and ext.source(node) != name:
+            other = ext.source(node)
+            if other in ext.consts:
+                return self.client(other)
+            if ext.env is not None and other in ext.env.names:
+                return ext.env.client(other)
+        return None
+
+    def constant(self, name: str) -> tuple[Value, Location] | None:
+        ext = self.ext
+        if name not in ext.consts:
+            return None
+        v = ext._const(name)
+        if v is None or not v.known:
+            return None
+        if v.defined_in is not None:
+            return v, v.defined_in
+        node = ext.consts[name]
+        return v, self.location(node)
+
+    def definition(self, name: str) -> Location | None:
+        node = self.ext.consts.get(name)
+        if node is None or node.parent is None:
+            return None
+        target = node.parent.child_by_field_name("name")
+        return self.location(target if target is not None else node)
 
 
 def _receiver_key(source: str) -> str:

@@ -53,9 +53,11 @@ def analyze(state: ServerState, uri: str, path: str, text: str, version: int | N
 
 
 def workspace_index(state: ServerState, path: str):
-    """The index of the workspace's Python modules (what `check` builds), made on the first Python file analysed
+    """The index of the workspace's source modules (what `check` builds), made on the first source file analysed
     (in the analysis pool, off the event loop); the open buffer re-indexes its own module as it is analysed."""
-    if state.root is None or not path.endswith((".py", ".pyi")) or "python" not in state.config.code_languages:
+    from promptls.workspace.index import PY_SUFFIXES, TS_SUFFIXES
+
+    if state.root is None or not path.endswith(PY_SUFFIXES + TS_SUFFIXES) or not state.config.code_languages:
         return None
     if state.workspace_index is None:
         with _INDEX_LOCK:  # two analysis workers must not build it twice
@@ -412,11 +414,11 @@ def _republish_dependents(server, a: Analysis) -> None:
     """After a Python module's analysis: when its exported symbols changed, re-analyse the open modules that import
     it (directly or through re-exports), so their findings follow the edit."""
     index = server.state.workspace_index
-    if index is None or a.kind != "code":
+    if index is None:
         return
-    for path in index.take_pending():
+    for path in index.take_pending():  # whichever publish comes first takes them, this document's own included
         uri = from_fs_path(path)
-        if uri and uri != a.uri and uri in server.workspace.text_documents:
+        if uri and uri in server.workspace.text_documents:
             server.scheduler.request(uri)
 
 

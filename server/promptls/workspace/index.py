@@ -10,7 +10,9 @@ module-level bindings; the reverse-dependency map tells which modules to re-anal
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Iterable
@@ -23,6 +25,10 @@ from promptls.code.python_sites import ModuleSymbols
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
                        ".ruff_cache", ".pytest_cache", "dist", "build", "site-packages", ".eggs"})
 PY_SUFFIXES = (".py", ".pyi")
+TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+_TS_LANGUAGE = {".tsx": "tsx", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
+                ".cjs": "javascript"}
+_JSONC = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*[\s\S]*?\*/')
 MAX_MODULE_BYTES = 2_000_000  # generated or vendored giants hold no client definitions worth the parse
 _MAX_HOPS = 16  # re-export chains
 
@@ -38,6 +44,7 @@ class ModuleInfo:
     fingerprint: str = ""
     is_package: bool = False
     mtime_ns: int | None = None  # of the file read from disk; None when the text came from an editor buffer
+    reexported: list[str] = field(default_factory=list)  # TS/JS: modules re-exported (`export * from`)
 
 
 class WorkspaceIndex:
@@ -60,7 +67,7 @@ class WorkspaceIndex:
     def build(cls, roots: Iterable[str | os.PathLike[str]]) -> WorkspaceIndex:
         index = cls(roots)
         for root in index.roots:
-            for path in list_python_files(root):
+            for path in list_source_files(root):
                 index._add(path, _read(path), _mtime(path))
         index._link()
         return index
@@ -69,6 +76,9 @@ class WorkspaceIndex:
         if text is None:
             return
         path = os.path.abspath(path)
+        if path.endswith(TS_SUFFIXES):
+            self._add_ts(path, text, mtime_ns)
+            return
         names = self._module_names(path)
         if not names:
             return
@@ -90,6 +100,109 @@ class WorkspaceIndex:
         for n in names:
             self.by_name.setdefault(n, path)
 
+    def _add_ts(self, path: str, text: str, mtime_ns: int | None) -> None:
+        from promptls.code.ts_sites import TsModuleSymbols
+
+        info = ModuleInfo(path, (), _hash(text), mtime_ns=mtime_ns)
+        suffix = os.path.splitext(path)[1]
+        try:
+            symbols = TsModuleSymbols(path, text, _TS_LANGUAGE.get(suffix, "typescript"), TsModuleEnv(self, info))
+        except (ValueError, RecursionError):
+            return
+        self._symbols[path] = symbols  # type: ignore[assignment]
+        for local, (spec, attr) in symbols.imports.items():
+            target = self.resolve_specifier(path, spec)
+            if target is not None:
+                info.imports[local] = (target, attr)
+        specs = [*symbols.star_exports, *(e[1] for e in symbols.exports.values() if e[0] == "from")]
+        info.reexported = [t for t in (self.resolve_specifier(path, sp) for sp in specs) if t is not None]
+        parts = [f"{k}={v}" for k, v in sorted(symbols.exports.items())]
+        parts += [f"{n}={symbols.ext.source(node)}" for n, node in sorted(symbols.ext.consts.items())]
+        info.fingerprint = _hash("\n".join([*parts, *symbols.star_exports]))
+        self.by_path[path] = info
+
+    def resolve_specifier(self, from_path: str, spec: str) -> str | None:
+        """The file an import specifier names: relative (`./clients`, `../lib/x.js`), or through the nearest
+        tsconfig/jsconfig `baseUrl` and `paths` (`@/clients`)."""
+        bases: list[str] = []
+        if spec.startswith("."):
+            bases.append(os.path.normpath(os.path.join(os.path.dirname(from_path), spec)))
+        else:
+            base_url, paths = self._tsconfig(os.path.dirname(from_path))
+            for pattern, targets in paths.items():
+                head, star, tail = pattern.partition("*")
+                if star and spec.startswith(head) and spec.endswith(tail) and len(spec) >= len(head) + len(tail):
+                    middle = spec[len(head):len(spec) - len(tail)]
+                    bases.extend(os.path.normpath(os.path.join(base_url, t.replace("*", middle))) for t in targets)
+                elif not star and spec == pattern:
+                    bases.extend(os.path.normpath(os.path.join(base_url, t)) for t in targets)
+            if base_url and not bases:
+                bases.append(os.path.normpath(os.path.join(base_url, spec)))
+        for base in bases:
+            stem, ext = os.path.splitext(base)
+            candidates = [base] if ext in TS_SUFFIXES else []
+            if ext in (".js", ".jsx", ".mjs", ".cjs"):  # TS sources import their compiled names
+                candidates += [stem + e for e in (".ts", ".tsx", ".mts", ".cts")]
+            candidates += [base + e for e in TS_SUFFIXES] + [os.path.join(base, "index" + e) for e in TS_SUFFIXES]
+            for c in candidates:
+                if c in self.by_path or (c not in self._symbols and os.path.isfile(c) and c.endswith(TS_SUFFIXES)):
+                    return c
+        return None
+
+    def _tsconfig(self, folder: str) -> tuple[str, dict[str, list[str]]]:
+        """(baseUrl, paths) of the nearest tsconfig.json or jsconfig.json up to a workspace root."""
+        cache = self.__dict__.setdefault("_tsconfigs", {})
+        if folder in cache:
+            return cache[folder]
+        result: tuple[str, dict[str, list[str]]] = ("", {})
+        cur = folder
+        while True:
+            found = next((os.path.join(cur, n) for n in ("tsconfig.json", "jsconfig.json")
+                          if os.path.isfile(os.path.join(cur, n))), None)
+            if found is not None:
+                try:
+                    with open(found, encoding="utf-8") as f:
+                        raw = _JSONC.sub(lambda m: m.group(1) or "", f.read())
+                    opts = json.loads(re.sub(r",(\s*[}\]])", r"\1", raw)).get("compilerOptions", {})
+                    base = os.path.normpath(os.path.join(cur, opts.get("baseUrl", ".")))
+                    paths = {k: [t for t in v if isinstance(t, str)] for k, v in (opts.get("paths") or {}).items()
+                             if isinstance(v, list)}
+                    result = (base if ("baseUrl" in opts or paths) else "", paths)
+                except (OSError, ValueError, AttributeError):
+                    pass
+                break
+            parent = os.path.dirname(cur)
+            if parent == cur or cur in self.roots:
+                break
+            cur = parent
+        cache[folder] = result
+        return result
+
+    def ts_locate(self, path: str, symbol: str, hops: int = 0) -> tuple[str, str] | None:
+        """(module path, local name) a TS/JS module's export is defined as, following re-exports."""
+        from promptls.code.ts_sites import TsModuleSymbols
+
+        syms = self._symbols.get(path)
+        info = self.by_path.get(path)
+        if not isinstance(syms, TsModuleSymbols) or info is None or hops > _MAX_HOPS:
+            return None
+        exp = syms.exports.get(symbol)
+        if exp is not None and exp[0] == "from":
+            target = self.resolve_specifier(path, exp[1])
+            return self.ts_locate(target, exp[2], hops + 1) if target else None
+        local = exp[1] if exp is not None else symbol
+        if local in info.imports:  # `import { claude } from "./clients"; export { claude }`
+            target, attr = info.imports[local]
+            return self.ts_locate(target, attr, hops + 1) if attr else None
+        if local in syms.ext.consts:
+            return path, local
+        for spec in syms.star_exports:
+            target = self.resolve_specifier(path, spec)
+            hit = self.ts_locate(target, symbol, hops + 1) if target else None
+            if hit is not None:
+                return hit
+        return None
+
     def _link(self) -> None:
         self.generation += 1
         self.dependents = {}
@@ -98,8 +211,11 @@ class WorkspaceIndex:
                 self.dependents.setdefault(target, set()).add(path)
 
     def _imported_paths(self, info: ModuleInfo) -> set[str]:
-        out: set[str] = set()
+        out: set[str] = set(info.reexported)
         for module, attr in info.imports.values():
+            if module in self.by_path:  # TS/JS: imports are resolved to paths
+                out.add(module)
+                continue
             for name in (f"{module}.{attr}" if attr else None, module):
                 p = self.by_name.get(name) if name else None
                 if p is not None and p != info.path:
@@ -146,7 +262,9 @@ class WorkspaceIndex:
                 info = self.by_path.get(path)
             if info is not None:
                 self._refresh_imported(info)
-            return ModuleEnv(self, info) if info is not None else None
+            if info is None:
+                return None
+            return TsModuleEnv(self, info) if path.endswith(TS_SUFFIXES) else ModuleEnv(self, info)
 
     def _refresh_imported(self, info: ModuleInfo) -> None:
         """Re-read the modules this one imports whose files changed on disk since they were indexed (a save in
@@ -323,6 +441,53 @@ class ModuleEnv:
         return self._ask(dotted, "definition")
 
 
+class TsModuleEnv:
+    """`code.python_sites.Environment` for a TypeScript/JavaScript module: imported names (named, default,
+    namespace, `require`) resolved to the modules that export them."""
+
+    def __init__(self, index: WorkspaceIndex, info: ModuleInfo) -> None:
+        self.index = index
+        self.info = info
+        self._depth = 0
+
+    @property
+    def names(self) -> frozenset[str]:  # type: ignore[override]
+        return frozenset(local for local, (target, _a) in self.info.imports.items() if target in self.index.by_path)
+
+    def _ask(self, dotted: str, what: str):
+        head, _, rest = dotted.partition(".")
+        hit = self.info.imports.get(head)
+        if hit is None or self._depth > _MAX_HOPS:
+            return None
+        target, attr = hit
+        if attr is None:  # a namespace or module object: `clients.claude`
+            symbol, _, more = rest.partition(".")
+        else:
+            symbol, more = attr, rest
+        if not symbol or more:
+            return None
+        self._depth += 1
+        try:
+            with self.index._lock:
+                found = self.index.ts_locate(target, symbol)
+                syms = self.index.symbols(found[0]) if found is not None else None
+                return getattr(syms, what)(found[1]) if syms is not None and found is not None else None
+        finally:
+            self._depth -= 1
+
+    def client(self, dotted: str) -> ClientRef | None:
+        return self._ask(dotted, "client")
+
+    def factory(self, dotted: str) -> ClientRef | None:
+        return None
+
+    def constant(self, dotted: str) -> tuple[Value, Location] | None:
+        return self._ask(dotted, "constant")
+
+    def definition(self, dotted: str) -> Location | None:
+        return self._ask(dotted, "definition")
+
+
 def _absolute(info: ModuleInfo, module: str | None, level: int) -> str | None:
     if level == 0:
         return module
@@ -361,24 +526,30 @@ def _read(path: str) -> str | None:
 
 
 def list_python_files(root: str) -> list[str]:
-    """Python modules under `root`: tracked and untracked-but-not-ignored files in a git work tree, else a walk
-    that skips dot folders and the usual tool and build folders. A single file is itself."""
+    """Python modules under `root` (see `list_source_files`)."""
+    return list_source_files(root, PY_SUFFIXES)
+
+
+def list_source_files(root: str, suffixes: tuple[str, ...] = PY_SUFFIXES + TS_SUFFIXES) -> list[str]:
+    """Source modules under `root`: tracked and untracked-but-not-ignored files in a git work tree, else a walk
+    that skips dot folders and the usual tool and build folders. A single file is itself. No `.d.ts`."""
     root = os.path.abspath(root)
     if os.path.isfile(root):
-        return [root] if root.endswith(PY_SUFFIXES) else []
-    files = _git_files(root)
+        return [root] if root.endswith(suffixes) else []
+    files = _git_files(root, suffixes)
     if files is None:
         files = []
         for folder, dirs, names in os.walk(root):
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-            files.extend(os.path.join(folder, n) for n in sorted(names) if n.endswith(PY_SUFFIXES))
-    return [f for f in files if not any(part in SKIP_DIRS for part in Path(f).relative_to(root).parts[:-1])]
+            files.extend(os.path.join(folder, n) for n in sorted(names) if n.endswith(suffixes))
+    return [f for f in files if not f.endswith(".d.ts")
+            and not any(part in SKIP_DIRS for part in Path(f).relative_to(root).parts[:-1])]
 
 
-def _git_files(root: str) -> list[str] | None:
+def _git_files(root: str, suffixes: tuple[str, ...]) -> list[str] | None:
     try:
         out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-                              "--", "*.py", "*.pyi"], capture_output=True, timeout=60, check=False)
+                              "--", *(f"*{s}" for s in suffixes)], capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
