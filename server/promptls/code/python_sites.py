@@ -58,6 +58,9 @@ class Environment(Protocol):
 
     def constant(self, dotted: str) -> tuple[Value, Location] | None: ...
 
+    # Optional: `stale_text` (not None when the module's own index entry lags the text being analysed) and
+    # `parsed(tree)`, called with the tree of that text so the index catches up without parsing it again.
+
 
 _CLIENT_METHODS = ("with_options", "copy")  # return a client of the same kind
 
@@ -155,7 +158,8 @@ def extract_python(path: str, text: str, env: Environment | None = None) -> Code
     """The SDK imports, clients and model calls of one Python module; `env` resolves names imported from the rest
     of the workspace (clients, client factories, constants)."""
     doc = CodeDocument(path=path, text=text, language="python")
-    if not any(name in text for name in _MENTIONS) and not (env is not None and env.names):
+    stale = env is not None and getattr(env, "stale_text", None) is not None
+    if not any(name in text for name in _MENTIONS) and not (env is not None and env.names) and not stale:
         return doc
     bom = text.startswith("\ufeff")
     try:
@@ -166,6 +170,8 @@ def extract_python(path: str, text: str, env: Environment | None = None) -> Code
     except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
         doc.syntax_error = str(e) or type(e).__name__
         return doc
+    if stale:
+        env.parsed(tree)  # the index learns this text's imports and symbols before they are asked for
     _Extractor(doc, tree, Offsets(text, bom=bom), env).run()
     return doc
 
@@ -898,15 +904,16 @@ class ModuleSymbols:
     """What one module defines at module level, for the workspace index: clients, client factories, constants
     and imports. Evaluates lazily, with `env` resolving what the module itself imports."""
 
-    def __init__(self, path: str, text: str, env: Environment | None = None) -> None:
+    def __init__(self, path: str, text: str, env: Environment | None = None, tree: ast.Module | None = None) -> None:
         self.path = path
-        self.tree: ast.Module | None = None
+        self.tree: ast.Module | None = tree
         self._ext: _Extractor | None = None
         bom = text.startswith("\ufeff")
-        try:
-            self.tree = parse_quietly(text[1:] if bom else text, filename=path)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return
+        if self.tree is None:
+            try:
+                self.tree = parse_quietly(text[1:] if bom else text, filename=path)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return
         self._ext = _Extractor(CodeDocument(path=path, text=text, language="python"), self.tree,
                                Offsets(text, bom=bom), env)
         self._ext.prepare()

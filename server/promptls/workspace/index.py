@@ -72,7 +72,7 @@ class WorkspaceIndex:
         index._link()
         return index
 
-    def _add(self, path: str, text: str | None, mtime_ns: int | None = None) -> None:
+    def _add(self, path: str, text: str | None, mtime_ns: int | None = None, tree=None) -> None:
         if text is None:
             return
         path = os.path.abspath(path)
@@ -89,7 +89,7 @@ class WorkspaceIndex:
                     del self.by_name[n]
         info = ModuleInfo(path, names, _hash(text), is_package=os.path.basename(path).startswith("__init__."),
                           mtime_ns=mtime_ns)
-        symbols = ModuleSymbols(path, text, ModuleEnv(self, info))
+        symbols = ModuleSymbols(path, text, ModuleEnv(self, info), tree=tree)
         self._symbols[path] = symbols
         for local, module, level, attr in symbols.imports():
             target = _absolute(info, module, level)
@@ -251,13 +251,19 @@ class WorkspaceIndex:
     def module_at(self, path: str) -> ModuleInfo | None:
         return self.by_path.get(os.path.abspath(path))
 
-    def env_for(self, path: str, text: str | None = None) -> ModuleEnv | None:
+    def env_for(self, path: str, text: str | None = None, *, defer_parse: bool = False) -> ModuleEnv | None:
         """The resolver one module's call sites use; `text` (an editor buffer) re-indexes the module first when
-        it differs from what the index holds."""
+        it differs from what the index holds. With `defer_parse`, a Python module already indexed is re-indexed
+        from the tree its extractor parses anyway (`ModuleEnv.parsed`): one parse per keystroke, not two."""
         path = os.path.abspath(path)
         with self._lock:
             info = self.by_path.get(path)
             if text is not None and (info is None or info.text_hash != _hash(text)):
+                if defer_parse and info is not None and not path.endswith(TS_SUFFIXES):
+                    self._refresh_imported(info)
+                    env = ModuleEnv(self, info)
+                    env.stale_text = text
+                    return env
                 self.update(path, text)
                 info = self.by_path.get(path)
             if info is not None:
@@ -280,7 +286,7 @@ class WorkspaceIndex:
             out, self._pending = self._pending, set()
             return out
 
-    def update(self, path: str, text: str | None) -> set[str]:
+    def update(self, path: str, text: str | None, tree=None) -> set[str]:
         """Re-index one module from `text` (None: read it from disk; a missing file is removed). Returns the paths
         of the modules to re-analyse: those that import it, directly or through re-exports, when its exported
         symbols changed."""
@@ -299,7 +305,7 @@ class WorkspaceIndex:
                             del self.by_name[n]
                 new_fp = None
             else:
-                self._add(path, text, mtime)
+                self._add(path, text, mtime, tree)
                 new = self.by_path.get(path)
                 new_fp = new.fingerprint if new is not None else None
             self._link()
@@ -395,6 +401,15 @@ class ModuleEnv:
         self.info = info
         self._depth = 0
         self._names: tuple[int, frozenset[str]] = (-1, frozenset())
+        self.stale_text: str | None = None  # the buffer this module's index entry must be brought up to
+
+    def parsed(self, tree) -> None:
+        """The module's extractor parsed `stale_text`: re-index the module from that tree (no second parse)."""
+        if self.stale_text is None:
+            return
+        text, self.stale_text = self.stale_text, None
+        self.index.update(self.info.path, text, tree)
+        self.info = self.index.by_path.get(self.info.path, self.info)
 
     @property
     def names(self) -> frozenset[str]:  # type: ignore[override]
