@@ -242,7 +242,16 @@ def _workspace(paths: list[str], files: list[str], cfg, cfg_path: Path | None):
             full = os.path.abspath(raw)
             project = str(cfg_path.parent.resolve()) if cfg_path is not None else cwd
             roots[project if full.startswith(project + os.sep) else os.path.dirname(full)] = None
-    return WorkspaceIndex.build(list(roots)) if roots else None
+    if not roots:
+        return None
+    try:
+        return WorkspaceIndex.build(list(roots))
+    except Exception as e:  # files are still checked one by one
+        if os.environ.get("PROMPTLS_STRICT") == "1":
+            raise
+        print(f"promptls: workspace index not built ({type(e).__name__}: {e}); files checked one by one",
+              file=sys.stderr)
+        return None
 
 
 _WORKSPACE = None  # the run's index, set before forking so that workers inherit it instead of unpickling it

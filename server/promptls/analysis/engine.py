@@ -89,7 +89,14 @@ def _analyze_code(path: str, text: str, ctx: Context, workspace=None) -> tuple[o
     from promptls.code.load import parse_code
 
     language = ctx.config.code_language_for(path) or "python"
-    env = workspace.env_for(path, text, defer_parse=True) if workspace is not None else None
+    env = None
+    if workspace is not None:
+        try:
+            env = workspace.env_for(path, text, defer_parse=True)
+        except Exception:  # the file is still analysed on its own
+            if os.environ.get("PROMPTLS_STRICT") == "1":
+                raise
+            log.exception("workspace index failed on %s", path)
     doc = parse_code(path, text, language, env=env)
     for site in doc.calls:  # an Azure client's `model=` names a deployment: `[deployments]` says which model
         model = site.args.get("model")

@@ -64,7 +64,11 @@ def workspace_index(state: ServerState, path: str):
             if state.workspace_index is None:
                 from promptls.workspace import WorkspaceIndex
 
-                state.workspace_index = WorkspaceIndex.build([state.root])
+                try:
+                    state.workspace_index = WorkspaceIndex.build([state.root])
+                except Exception:  # an empty index: each file is analysed on its own, as before
+                    log.exception("workspace index not built for %s", state.root)
+                    state.workspace_index = WorkspaceIndex([state.root])
     return state.workspace_index
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import subprocess
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from promptls.code.model import ClientRef, Location, Value
 from promptls.code.python_sites import ModuleSymbols
+
+log = logging.getLogger(__name__)
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
                        ".ruff_cache", ".pytest_cache", "dist", "build", "site-packages", ".eggs"})
@@ -440,6 +443,11 @@ class ModuleEnv:
         self._depth += 1
         try:
             return getattr(self.index, what)(qualified)
+        except Exception:  # a name that cannot be resolved must never cost the module its analysis
+            if os.environ.get("PROMPTLS_STRICT") == "1":
+                raise
+            log.exception("workspace: resolving %s failed", qualified)
+            return None
         finally:
             self._depth -= 1
 
@@ -487,6 +495,11 @@ class TsModuleEnv:
                 found = self.index.ts_locate(target, symbol)
                 syms = self.index.symbols(found[0]) if found is not None else None
                 return getattr(syms, what)(found[1]) if syms is not None and found is not None else None
+        except Exception:
+            if os.environ.get("PROMPTLS_STRICT") == "1":
+                raise
+            log.exception("workspace: resolving %s failed", dotted)
+            return None
         finally:
             self._depth -= 1
 
