@@ -13,12 +13,8 @@ from typing import Any
 
 from . import yamlpos
 from .model import Assertion, Case, Finding, PromptSpec, Suite, TargetSpec
+from .names import PROMPT_SUFFIXES, PROMPTFOO_NAMES, TESTS_SUFFIXES
 from .safe_expr import ExprError, compile_expr
-
-TESTS_SUFFIXES = (".tests.yaml", ".tests.yml")
-PROMPTFOO_NAMES = ("promptfooconfig.yaml", "promptfooconfig.yml")
-PROMPT_SUFFIXES = (".prompt", ".prompty", ".j2", ".jinja", ".jinja2", ".hbs", ".handlebars", ".mustache",
-                   ".prompt.md", ".txt", ".md")
 
 TEXT_TYPES = {"equals", "contains", "icontains", "contains-any", "icontains-any", "contains-all", "icontains-all",
               "regex", "starts-with", "is-json", "contains-json", "json-schema"}

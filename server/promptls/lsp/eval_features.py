@@ -29,9 +29,16 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
-from promptls.eval.cases import PROMPT_SUFFIXES, PROMPTFOO_NAMES, TESTS_SUFFIXES, load_path
+from promptls.eval.names import PROMPT_SUFFIXES, PROMPTFOO_NAMES, TESTS_SUFFIXES
 
 log = logging.getLogger("promptls.eval")
+
+
+def load_path(path: str, text: str | None = None) -> Any:
+    """The eval package's case reader, imported on first use: it keeps YAML and the eval package out of start-up."""
+    from promptls.eval.cases import load_path as load
+
+    return load(path, text)
 
 CMD_EVAL = "promptls.eval"
 REQ_CASES = "promptls/evalCases"
