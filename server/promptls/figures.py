@@ -112,6 +112,23 @@ def share_bar(part: int, whole: int, width: int = 10) -> str:
     return f"{'█' * blocks}{'░' * (width - blocks)} {pct}%"
 
 
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def scaled_bar(value: float, largest: float, width: int = 30, *, ascii_only: bool = False) -> str:
+    """A value as a horizontal bar, `width` cells for `largest`: Unicode blocks in eighths of a cell (`████▍`), or
+    `#` per cell with `ascii_only`. Any non-zero value shows at least the smallest mark, as money is never written
+    as zero when it is not."""
+    if value <= 0 or largest <= 0:
+        return ""
+    frac = min(1.0, value / largest)
+    if ascii_only:
+        return "#" * max(1, round(frac * width))
+    eighths = max(1, round(frac * width * 8))
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[rest] if rest else "")
+
+
 def monthly_usd(cost_per_call: float | None, calls_per_month: int | None) -> float | None:
     """The month's cost of a call made `calls_per_month` times (None when either is unknown)."""
     return None if cost_per_call is None or calls_per_month is None else cost_per_call * calls_per_month

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..figures import format_cost, scaled_bar
 from ..secrets import redact_text
 from .settings import PURPOSES, RouterSettings, parse_router_settings
 
@@ -353,28 +355,84 @@ def cmd_usage(args: argparse.Namespace) -> int:
         ledger = Ledger(path)
         rows = ledger.summary(since)
         ledger.close()
+    series = usage_series(rows)
     if args.json:
-        print(json.dumps({"since": since, "ledger": where, "rows": rows}, indent=2))
+        print(json.dumps({"since": since, "ledger": where, "rows": rows, "series": series}, indent=2))
         return 0
     if not rows:
         print(f"no calls recorded since {since} ({where})")
         return 0
     header = f"{'day':<10}  {'provider':<12} {'model':<28} {'calls':>5} {'hits':>4} {'err':>3} " \
-             f"{'in':>9} {'cached':>8} {'out':>8} {'cost $':>10}"
+             f"{'in':>9} {'cached':>8} {'out':>8} {'cost':>13}"
     print(header)
     print("-" * len(header))
     total = 0.0
     for r in rows:
         total += r["cost_usd"] or 0.0
-        cost = f"{r['cost_usd']:.4f}" + ("*" if r["unpriced_calls"] else "") + ("~" if r["estimated_calls"] else "")
+        cost = format_cost(r["cost_usd"] or 0.0) + ("*" if r["unpriced_calls"] else "") \
+            + ("~" if r["estimated_calls"] else "")
         print(f"{r['day']:<10}  {str(r['provider'])[:12]:<12} {str(r['model'])[:28]:<28} {r['calls']:>5} "
               f"{r['cache_hits']:>4} {r['errors']:>3} {r['input_tokens']:>9} {r['cached_input_tokens']:>8} "
-              f"{r['output_tokens']:>8} {cost:>10}")
+              f"{r['output_tokens']:>8} {cost:>13}")
     print("-" * len(header))
     print(f"{'total':<10}  {'':<12} {'':<28} {sum(r['calls'] for r in rows):>5} "
-          f"{'':>4} {'':>3} {'':>9} {'':>8} {'':>8} {total:>10.4f}")
+          f"{'':>4} {'':>3} {'':>9} {'':>8} {'':>8} {format_cost(total):>13}")
+    print()
+    for line in usage_chart(series, ascii_only=not _speaks_unicode(sys.stdout)):
+        print(line)
     if any(r["unpriced_calls"] for r in rows):
         print("* some calls used models without a known price; they count as $0")
     if any(r["estimated_calls"] for r in rows):
         print("~ some calls reported no usage (or were cut off); their tokens were counted by promptls")
     return 0
+
+
+SERIES = (("day", "day"), ("provider", "provider"), ("model", "model"))
+
+
+def usage_series(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Ledger rows summed per day, per provider and per model: `{"day": [{"key", "cost_usd", "calls",
+    "unpriced_calls"}...], ...}`, days in order, providers and models by spend (largest first)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, col in SERIES:
+        acc: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            key = str(r.get(col))
+            a = acc.setdefault(key, {"key": key, "cost_usd": 0.0, "calls": 0, "unpriced_calls": 0})
+            a["cost_usd"] += float(r.get("cost_usd") or 0.0)
+            a["calls"] += int(r.get("calls") or 0)
+            a["unpriced_calls"] += int(r.get("unpriced_calls") or 0)
+        items = list(acc.values())
+        items.sort(key=(lambda a: a["key"]) if name == "day" else (lambda a: (-a["cost_usd"], a["key"])))
+        out[name] = items
+    return out
+
+
+def usage_chart(series: dict[str, list[dict[str, Any]]], *, ascii_only: bool = False, width: int = 30
+                ) -> list[str]:
+    """Spend per day, provider and model as bar charts, each scaled to its largest value, money written by
+    `figures.format_cost`; `#` bars with `ascii_only` (a terminal that cannot print block characters)."""
+    lines: list[str] = []
+    for name, _col in SERIES:
+        items = series.get(name) or []
+        if not items:
+            continue
+        largest = max(a["cost_usd"] for a in items)
+        label_w = min(28, max(len(a["key"]) for a in items))
+        lines.append(f"spend per {name}")
+        for a in items:
+            bar = scaled_bar(a["cost_usd"], largest, width, ascii_only=ascii_only)
+            mark = "*" if a["unpriced_calls"] else ""
+            calls = f"{a['calls']} call{'' if a['calls'] == 1 else 's'}"
+            lines.append(f"  {a['key'][:label_w]:<{label_w}}  {bar:<{width}}  {format_cost(a['cost_usd'])}{mark}"
+                         f"  ({calls})")
+        lines.append("")
+    return lines
+
+
+def _speaks_unicode(stream: Any) -> bool:
+    """Whether `stream` can print block characters (its encoding is a UTF)."""
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name.startswith("utf")
+    except LookupError:
+        return False
