@@ -4,6 +4,7 @@
  * inline completions), and adds the client-side parts: server discovery, restart, the status bar item fed
  * by `promptls/status`, output and trace channels, and rendering of server command results.
  */
+import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
@@ -23,6 +24,7 @@ import { activeInterpreter, onActiveInterpreterChange } from './pythonEnvironmen
 import { type Resolution, resolveServer, type ServerCommand } from './resolveServer';
 import { formatStatus, parseStatus, type StatusParams } from './status';
 import { isExecutable, pythonHasPromptls, which } from './systemLookups';
+import { parseUsage, usageHtml } from './usageChart';
 
 const CLIENT_ID = 'promptls';
 const RUN_PROMPT = 'promptls.runPrompt';
@@ -52,7 +54,8 @@ export const DOCUMENT_SELECTOR: DocumentSelector = [
   { pattern: '**/*.jsonl' },
 ];
 
-/** The server's usage page: a Markdown file in its scratch folder, read rendered rather than as source. */
+/** The server's usage page: a Markdown file in its scratch folder. The extension shows the usage as a chart
+ * (a webview, from the command's answer) instead, and this Markdown rendered only when the answer has no rows. */
 export function shownAsPreview(uri: string): boolean {
   return /\/usage-[^/]*\.md$/.test(uri);
 }
@@ -71,6 +74,9 @@ class PromptlsExtension implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private canShowUsage = false;
   private lastStatus: StatusParams | undefined;
+  private usagePanel: vscode.WebviewPanel | undefined;
+  /** The usage Markdown page the server asked to show while `promptls.showUsage` ran (the fallback view). */
+  private pendingUsagePage: string | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.statusItem.name = 'promptls';
@@ -136,6 +142,9 @@ class PromptlsExtension implements vscode.Disposable {
         executeCommand: async (commandId, commandArgs, next) => {
           const argsWithUri = this.withActiveDocument(commandId, commandArgs);
           const result = await next(commandId, argsWithUri);
+          if (commandId === SHOW_USAGE) {
+            await this.showUsage(result);
+          }
           this.showResult(commandId, result);
           return result;
         },
@@ -143,7 +152,8 @@ class PromptlsExtension implements vscode.Disposable {
           // Markdown pages the server writes to show (usage, explanations, run results) open rendered.
           showDocument: async (params, token, next) => {
             if (shownAsPreview(params.uri)) {
-              await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.parse(params.uri));
+              // Shown once the command answers: as a chart, or this page rendered if the answer has no rows.
+              this.pendingUsagePage = params.uri;
               return { success: true };
             }
             return next(params, token);
@@ -258,6 +268,36 @@ class PromptlsExtension implements vscode.Disposable {
     this.statusItem.command = this.statusClickCommand();
     this.statusItem.backgroundColor = undefined;
     this.statusItem.show();
+  }
+
+  /** The usage as a webview with charts (usageChart.ts), reused across invocations; the server's Markdown page
+   * rendered when the answer is not one (an older server). */
+  private async showUsage(result: unknown): Promise<void> {
+    const page = this.pendingUsagePage;
+    this.pendingUsagePage = undefined;
+    const usage = parseUsage(result);
+    if (!usage) {
+      if (page) {
+        await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.parse(page));
+      }
+      return;
+    }
+    if (!this.usagePanel) {
+      const panel = vscode.window.createWebviewPanel('promptls.usage', 'promptls usage', vscode.ViewColumn.Active, {
+        enableScripts: false,
+        localResourceRoots: [],
+      });
+      panel.onDidDispose(() => {
+        if (this.usagePanel === panel) {
+          this.usagePanel = undefined;
+        }
+      });
+      this.usagePanel = panel;
+      this.disposables.push(panel);
+    }
+    const nonce = randomBytes(18).toString('base64url');
+    this.usagePanel.webview.html = usageHtml(usage, nonce);
+    this.usagePanel.reveal(undefined, false);
   }
 
   /** vscode-languageclient 10+ records the trace only while the trace channel's log level is Trace. */
