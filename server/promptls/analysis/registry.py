@@ -26,8 +26,10 @@ _RULES = [
     # -- frontmatter -------------------------------------------------------------------------------
     Rule("FM001", "yaml-syntax", E, "The frontmatter is not valid YAML.",
          "Every runtime parses the frontmatter before rendering; a YAML error fails the whole prompt at load."),
-    Rule("FM002", "unclosed-frontmatter", E, "The frontmatter opens with `---` but never closes.",
-         "Without the closing `---` the runtime treats the whole file as YAML or as body, never as intended."),
+    Rule("FM002", "unclosed-frontmatter", W, "The frontmatter opens with `---` but never closes.",
+         "Without the closing `---` the runtime finds no frontmatter and renders the whole file as the template: "
+         "Dotprompt sends the `---` line and every setting line to the model as text, and the model, config and "
+         "input schema are lost. A warning, since the engine renders it without an error."),
     Rule("FM003", "unknown-key", W, "A frontmatter key the format does not define.",
          "Misspelt keys (`temprature`) are silently ignored by runtimes; extensions belong under `ext`/`metadata`."),
     Rule("FM004", "wrong-type", E, "A frontmatter value has the wrong type.",
@@ -47,15 +49,20 @@ _RULES = [
          "findings that follow and avoids a wall of false errors."),
     # -- template syntax ---------------------------------------------------------------------------
     Rule("TP001", "template-syntax", E, "The template engine cannot parse this.",
-         "A syntax error makes the render fail; the position comes from the engine's own parser where possible."),
+         "A syntax error makes the render fail; the position comes from the engine's own parser where possible. "
+         "What the engine renders anyway is a warning: mustache.js looks up `{{first name}}` or `{{}}` as one "
+         "(missing) name and renders it empty."),
     Rule("TP002", "unclosed-block", E, "A block is opened and never closed.",
          "An unclosed `{{#if}}`/`{% for %}` is a render error in every engine."),
     Rule("TP003", "unmatched-close", E, "A block is closed that was never opened, or closed with another name.",
          "The engine rejects a closing tag with no matching opening tag."),
     Rule("TP004", "stray-brace", E, "A `}}` without `{{`, or a `{{` never closed.",
-         "Stray delimiters render literally or break the parse, depending on the engine."),
+         "An unterminated `{{` fails the parse (an error). A `}}` outside a tag is rendered as text by "
+         "Handlebars and Mustache, so it reaches the model: a warning saying so."),
     Rule("TP005", "wrong-engine-syntax", E, "Syntax of another template engine.",
-         "Jinja tags in a Handlebars body (or the reverse) are printed to the model verbatim."),
+         "An error where the engine rejects the tag (`{{x | upper}}` in Handlebars, `{{#if}}` in Jinja or "
+         "mustache.js). A warning where it renders it: Handlebars and Mustache print `{% %}` and `{# #}` to the "
+         "model verbatim, Jinja renders `{{else}}` as an empty variable, Mustache renders `{{x | upper}}` empty."),
     Rule("TP006", "too-deep", W, "Nesting too deep to analyse safely.",
          "Analysis stops descending past a bound so that hostile input cannot exhaust the server."),
     Rule("TP007", "unknown-role", E, "A message role the format does not know.",

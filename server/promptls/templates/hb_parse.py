@@ -485,11 +485,14 @@ class _Parser:
                 k += 1
         for m in _JINJA_RE.finditer(src, a, b):
             what = "comment '{# #}'" if m.group().startswith("{#") else "tag '{% %}'"
+            # Handlebars.js and mustache.js lex it as content: it renders as is and is sent to the model.
             self.issue(
                 "wrong-engine",
-                f"Jinja {what} in a {'Mustache' if self.mustache else 'Handlebars'} template",
+                f"Jinja {what} in a {'Mustache' if self.mustache else 'Handlebars'} template: the engine renders "
+                "it as text, so it reaches the model",
                 m.start(),
                 m.end(),
+                reaches_model=True,
             )
 
     # -- tags -------------------------------------------------------------------------------------
@@ -886,20 +889,36 @@ class _Parser:
         name = raw.strip()
         start = a + lead
         tag_text = src[tag_span[0] : tag_span[1]]
+        # mustache.js looks any variable tag's text up as one name: an odd name renders empty, it never fails.
+        # Sections must still close with the same text, so only variable tags are accepted as they are.
+        empty = "" if sigil in ("#", "^", "/", ">") else ": Mustache renders it as an empty value"
         if not name:
-            self.issue("syntax", f"Empty tag '{tag_text}'", *tag_span)
+            self.issue("syntax", f"Empty tag '{tag_text}'{empty}", *tag_span, reaches_model=bool(empty))
             return None
         words = name.split()
         if len(words) > 1 or name == "else" or any(c in name for c in '()|"'):
             head = words[0]
             if head in HANDLEBARS_ONLY_HEADS or "(" in name:
                 self.issue(
-                    "wrong-engine", f"'{tag_text}' is Handlebars syntax; Mustache tags hold a single name", *tag_span
+                    "wrong-engine",
+                    f"'{tag_text}' is Handlebars syntax; Mustache tags hold a single name{empty}",
+                    *tag_span,
+                    reaches_model=bool(empty),
                 )
             elif "|" in name:
-                self.issue("wrong-engine", f"'{tag_text}' uses a Jinja filter; Mustache has no filters", *tag_span)
+                self.issue(
+                    "wrong-engine",
+                    f"'{tag_text}' uses a Jinja filter; Mustache has no filters{empty}",
+                    *tag_span,
+                    reaches_model=bool(empty),
+                )
             else:
-                self.issue("syntax", f"Mustache tag names cannot contain spaces: '{tag_text}'", *tag_span)
+                self.issue(
+                    "syntax",
+                    f"Mustache tag names cannot contain spaces: '{tag_text}'{empty}",
+                    *tag_span,
+                    reaches_model=bool(empty),
+                )
             if name == "else" or sigil == ">":
                 return None
             # Keep `head` for matching the closing tag, but as a name that is no variable and

@@ -60,8 +60,9 @@ class TemplateIssue:
     'syntax' (engine parse error), 'unclosed-block', 'unmatched-close', 'stray-brace', 'wrong-engine'
     (syntax of another engine in this file), 'too-deep' (nesting beyond a safe bound), 'operator'
     (a comparison/arithmetic operator inside a Handlebars tag).
-    `reaches_model`: the engine accepts it and renders the text as is (a stray `}}`), so it is worth a warning
-    that the text reaches the model, not an error.
+    `reaches_model`: the engine accepts it and renders it (a stray `}}` or a Jinja tag in Handlebars as text, an
+    odd Mustache variable name as an empty value), so it is worth a warning saying what reaches the model, not an
+    error.
     """
 
     kind: str

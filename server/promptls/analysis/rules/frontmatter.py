@@ -74,7 +74,8 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
     if doc.dialect_note:
         yield ctx.finding("FM010", f"Dialect: {doc.dialect_note}.", Span(0, 0))
     if fm.present and fm.close_span is None:
-        yield ctx.finding("FM002", "Frontmatter opened with `---` is never closed with `---`.",
+        yield ctx.finding("FM002", "Frontmatter opened with `---` is never closed with `---`: the whole file, "
+                          "settings included, is rendered as the prompt and reaches the model.",
                           fm.open_span or Span(0, 3))
         return
     if fm.error is not None:
