@@ -510,3 +510,38 @@ def test_testing_view_lists_and_runs_prompt_cases(code_server: CodeServer) -> No
     rows = report["testRows"]
     assert any(r.startswith("France") and "Passed" in r for r in rows), rows
     assert any(r.startswith("capital.prompt") and "Failed" in r for r in rows), rows
+
+
+@pytest.mark.slow
+def test_usage_page_is_a_webview_with_spend_charts(code_server: CodeServer, tmp_path: Path) -> None:
+    """Show Usage and Cost opens a webview drawing spend per day, provider and model from the server's ledger (a
+    workspace promptls.toml points the server at a ledger written through the ledger's own API), money written as
+    `figures.format_cost` writes it, the smallest non-zero spend still drawn."""
+    from promptls.figures import format_cost
+    from promptls.providers.base import Usage
+    from promptls.router.ledger import Ledger
+
+    ledger_path = tmp_path / "ledger.sqlite3"
+    ledger = Ledger(ledger_path)
+    now = time.time()
+    for days_ago, provider, model, cost in ((2, "fake", "gpt-4o-mini", 0.0123), (1, "fake", "gpt-4o", 0.0456),
+                                            (0, "other", "claude-haiku-4-5", 0.0000042)):
+        ledger.record(ts=now - days_ago * 86_400, provider=provider, kind="openai", model=model, purpose="run",
+                      usage=Usage(input_tokens=1200, output_tokens=300), cost_usd=cost)
+    ledger.close()
+    toml = code_server.workspace / "promptls.toml"
+    toml.write_text(f'[budget]\nledger_path = "{ledger_path}"\n')
+    try:
+        with _fake_provider(code_server, [" ok"], ["run"]):
+            report = _drive(code_server, "usage", "--file", "clean.prompt", "--expect", "Spend per provider")
+    finally:
+        toml.unlink()
+    text = report["usageText"]
+    assert report["usageCharts"] == 3, report
+    for heading in ("Spend per day", "Spend per provider", "Spend per model"):
+        assert heading in text, text
+    for money in (format_cost(0.0123), format_cost(0.0456), format_cost(0.0000042), format_cost(0.0456 + 0.0123)):
+        assert money in text, (money, text)
+    assert "gpt-4o-mini" in text and "claude-haiku-4-5" in text
+    bars = report["usageBars"]
+    assert max(bars) == 360 and min(bars) >= 1, bars  # scaled to the largest; a tiny spend is still drawn

@@ -8,6 +8,8 @@
 //   node drive.mjs codelens --url URL --folder DIR --file NAME --lens TITLE --expect TEXT --shots DIR
 //   node drive.mjs figures  --url URL --folder DIR --file NAME --expect TEXT --shots DIR
 //     (a clean prompt: its code lens, the Problems panel, the status bar and the hover on line 2's end)
+//   node drive.mjs usage    --url URL --folder DIR --file NAME --expect TEXT --shots DIR
+//     (Show Usage and Cost from the command palette: the usage webview's charts; its text in report.usageText)
 //
 // Every wait is bounded; on failure a screenshot goes to <shots>/<scenario>-failure.png.
 import { mkdirSync } from 'node:fs';
@@ -85,6 +87,8 @@ try {
     await figures(page);
   } else if (scenario === 'testing') {
     await testing(page);
+  } else if (scenario === 'usage') {
+    await usage(page);
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }
@@ -270,6 +274,22 @@ async function testing(page) {
   await page.waitForTimeout(1000);
   report.testRows = await rows.evaluateAll((items) => items.map((i) => i.getAttribute('aria-label') ?? i.innerText));
   report.bodyText = (await page.locator('body').innerText()).replace(/\u00a0/g, ' ').slice(0, 20000);
+}
+
+async function usage(page) {
+  await serverReady(page);
+  step('run "Show Usage and Cost" from the command palette');
+  await runCommand(page, 'promptls: Show Usage and Cost');
+  step(`wait for the usage webview with ${JSON.stringify(opts.expect)}`);
+  // A webview's document sits in an inner frame of the webview's iframe.
+  const body = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('body');
+  await body.getByText(opts.expect).first().waitFor();
+  await body.locator('svg.chart').first().waitFor();
+  report.usageText = (await body.innerText()).replace(/\u00a0/g, ' ');
+  report.usageCharts = await body.locator('svg.chart').count();
+  report.usageBars = await body.locator('svg.chart rect.bar').evaluateAll((bars) =>
+    bars.map((bar) => Number(bar.getAttribute('width'))),
+  );
 }
 
 async function runCommand(page, label) {
