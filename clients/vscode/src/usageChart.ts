@@ -155,7 +155,8 @@ export function usageHtml(usage: UsageResult, nonce: string): string {
     .filter((name) => series[name].length > 0)
     .map((name) => `<section><h2>Spend per ${name}</h2>${barChartSvg(`Spend per ${name}`, series[name])}</section>`)
     .join('\n');
-  const cell = (v: unknown) => `<td>${escapeXml(String(v ?? 0))}</td>`;
+  const cell = (v: unknown) =>
+    `<td>${escapeXml(typeof v === 'number' ? v.toLocaleString('en-US') : String(v ?? 0))}</td>`;
   const table = usage.rows.length
     ? '<table><thead><tr><th>day</th><th>provider</th><th>model</th><th>calls</th><th>cache hits</th><th>errors</th>' +
       '<th>input</th><th>output</th><th>cost</th></tr></thead><tbody>' +

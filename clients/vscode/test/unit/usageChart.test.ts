@@ -87,6 +87,7 @@ describe('usageHtml', () => {
     }
     assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 3);
     assert.ok(html.includes('This session: $0.000041 over 3 call(s)'));
+    assert.ok(html.includes('<td>40,000</td><td>20,000</td><td>$0.018</td>'), 'token counts with separators');
   });
 
   test('no rows: no charts, a sentence', () => {
