@@ -66,7 +66,10 @@ _RULES = [
     Rule("TP006", "too-deep", W, "Nesting too deep to analyse safely.",
          "Analysis stops descending past a bound so that hostile input cannot exhaust the server."),
     Rule("TP007", "unknown-role", E, "A message role the format does not know.",
-         "Providers accept system/user/assistant (and tool/developer in some); other roles fail the request."),
+         "Providers accept system/user/assistant (and tool/developer in some); other roles fail the request: "
+         "Dotprompt's `{{role \"sistem\"}}` sends role `sistem`, an error. A Prompty-style line `sistem:` is a "
+         "warning: it is no role line, so the engine renders it as text of the message before it, and it reaches "
+         "the model."),
     Rule("TP008", "empty-message", W, "A message with no content.",
          "Empty messages are rejected by several providers (Anthropic, Gemini) and waste a turn elsewhere."),
     Rule("TP009", "role-block", W, "`{{#role}}...{{/role}}` used as a block.",

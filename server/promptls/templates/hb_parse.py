@@ -829,9 +829,13 @@ class _Parser:
         k = src.find(closer, j + (1 if triple else 0))
         o = src.find(otag, j)
         if 0 <= o < (k if k >= 0 else n):
-            self.issue(
-                "stray-brace", f"Unterminated '{otag}': a new '{otag}' starts before it is closed", i, i + len(otag)
-            )
+            # mustache.js reads everything up to the closing delimiter as the tag: `{{a {{b}}` is the variable
+            # `a {{b`, rendered empty; a section of that name never closes, so that one fails.
+            accepted = k >= 0 and src[j : j + 1] not in ("#", "^", "/", "=")
+            message = f"Unterminated '{otag}': a new '{otag}' starts before it is closed"
+            if accepted:
+                message += f" (Mustache reads '{src[i : k + len(closer)]}' as one name and renders it empty)"
+            self.issue("stray-brace", message, i, i + len(otag), reaches_model=accepted)
             return o, False
         if k < 0:
             self.issue("stray-brace", f"Unterminated '{otag}': no matching '{closer}'", i, i + len(otag))

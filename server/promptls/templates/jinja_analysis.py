@@ -38,7 +38,7 @@ _HANDLEBARS_RE = re.compile(
     r"|\{\{\{\s*[\w.@/-]+\s*\}\}\}",  # {{{raw}}}
     re.S,
 )
-_JINJA_ACCEPTS_RE = re.compile(r"\{\{\s*else\s*\}\}")
+_JINJA_ACCEPTS_RE = re.compile(r"\{\{\s*else(?:\s+if\b[^{}\n~]*?)?\s*\}\}")
 _JINJA_VERBATIM_RE = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}|\{#.*?#\}", re.S)
 _UNEXPECTED_CHAR_RE = re.compile(r"unexpected char .* at (\d+)$")
 _INNERMOST_RE = re.compile(r"The innermost block that needs to be closed is '(\w+)'")
@@ -225,14 +225,15 @@ def _report_handlebars(body: str, base: int, info: TemplateInfo) -> str:
     for m in _HANDLEBARS_RE.finditer(body):
         if any(a <= m.start() < b for a, b in verbatim):
             continue
-        # `{{else}}` is a Jinja expression too (the variable `else`): jinja2 renders it, empty, without an error.
+        # `{{else}}` and `{{else if y}}` are Jinja expressions too (the variable `else`, `else if y`): jinja2
+        # renders them, empty, without an error.
         accepted = _JINJA_ACCEPTS_RE.fullmatch(m.group()) is not None
         info.issues.append(
             TemplateIssue(
                 "wrong-engine",
                 f"'{_short(m.group())}' is Handlebars syntax, not Jinja "
                 "(Jinja uses '{% if %}', '{% for %}', '{% include %}', '{# #}')"
-                + (": Jinja renders it as the empty variable `else`" if accepted else ""),
+                + (": Jinja renders it as an expression of the undefined variable `else`, empty" if accepted else ""),
                 Span(base + m.start(), base + m.end()),
                 reaches_model=accepted,
             )

@@ -42,15 +42,20 @@ def _roles(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
             i = doc.text.find(role, h.span.start, h.span.end)
             span = Span(i, i + len(role)) if i >= 0 else h.span
             yield _unknown_role(ctx, role, span, known)
+    # A role line with an unknown word is no role line: the engine renders it as text of the message before it,
+    # so the request is valid and the line reaches the model. `{{role "sistem"}}` sends the role: that one fails.
     for word, span in doc.role_typos:
-        yield _unknown_role(ctx, word, span, known)
+        yield _unknown_role(ctx, word, span, known, as_text=True)
 
 
-def _unknown_role(ctx: Context, role: str, span: Span, known: list[str]) -> Finding:
+def _unknown_role(ctx: Context, role: str, span: Span, known: list[str], *, as_text: bool = False) -> Finding:
     close = difflib.get_close_matches(role.lower(), known, n=1, cutoff=0.6)
     fixes = (Fix(f"Replace with `{close[0]}`", (TextEdit(span, close[0]),), preferred=True),) if close else ()
     hint = f"; did you mean `{close[0]}`?" if close else f"; use one of: {', '.join(known)}."
-    return ctx.finding("TP007", f"Unknown role `{role}`{hint}", span, fixes=fixes)
+    if as_text:
+        hint += " The line is not a role line, so it reaches the model as text of the message before it."
+    return ctx.finding("TP007", f"Unknown role `{role}`{hint}", span, fixes=fixes,
+                       severity=Severity.WARNING if as_text else None)
 
 
 def _empty_messages(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
