@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from lsprotocol import types as lsp
+from pytest_lsp.client import LanguageClient, default_feature
 
 os.environ.setdefault("PROMPTLS_STRICT", "1")  # a crashing rule fails the test instead of being logged
 # Response cache and usage ledger of every server the tests start go to a throwaway folder, never the user's.
@@ -15,6 +17,13 @@ os.environ["PROMPTLS_STATE_DIR"] = tempfile.mkdtemp(prefix="promptls-tests-state
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 25)
+
+
+@default_feature(lsp.CLIENT_REGISTER_CAPABILITY)
+def _register_capability(client: LanguageClient, params: lsp.RegistrationParams) -> None:
+    """pytest-lsp's clients claim dynamic registration (file watchers), as editors do, but had no handler for it:
+    accept and keep the registrations, as an editor would."""
+    client.__dict__.setdefault("registrations", []).extend(params.registrations)
 
 
 def conformance_dir() -> Path:

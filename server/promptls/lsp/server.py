@@ -2,6 +2,11 @@
 
 Analysis runs in a worker thread; a newer edit supersedes an older one (the latest version wins, results of a
 stale version are dropped), so typing never queues work. Diagnostics are pushed unless the client pulls them.
+
+After `initialized` one background job indexes the workspace (Dotprompt partials, then the source modules of
+`workspace/`), with `$/progress`; file watchers are registered when the client allows it. A file event, a save or
+a close brings that module's index entry up to date (an open buffer wins over disk) and re-analyses only the
+open modules whose imported symbols changed; pull clients are then asked to refresh.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from promptls import __version__
 from promptls.lsp import eval_features, features, log_filters
@@ -43,6 +48,8 @@ class PromptServer(LanguageServer):
         self.code_lens_hooks: list = []
         self.change_hooks: list = []  # plain callables (server, DidChangeTextDocumentParams), must be cheap
         self.status_extra: dict[str, Any] = {"state": "idle", "provider": None, "sessionCostUsd": 0.0}
+        self.index_task: asyncio.Task[None] | None = None  # the background index build after `initialized`
+        self._refresh_after: set[str] = set()  # open dependents whose re-analysis a pull client must re-pull
 
     @property
     def encoding(self) -> str:
@@ -98,6 +105,56 @@ class PromptServer(LanguageServer):
             self.publish(a)
         if not a.partial:
             self.send_status(a)
+        if self.pull_diagnostics and self._can_refresh():
+            index = self.state.workspace_index
+            if index is not None:  # an edit changed a module's symbols: its dependents follow (features.py)
+                self._refresh_after.update(u for u in map(from_fs_path, index.pending())
+                                           if u and u in self.workspace.text_documents)
+            if a.uri in self._refresh_after:
+                self._refresh_after.discard(a.uri)
+                if not self._refresh_after:
+                    self._refresh_diagnostics()
+
+    # -- the workspace index: file events, saves and closes ----------------------------------------------
+    async def sync_modules(self, paths: list[str]) -> None:
+        """Bring the index entries of `paths` up to date (open buffers win over disk), off the loop, and
+        re-analyse the open modules whose imported symbols changed."""
+        index = self.state.workspace_index
+        if index is None or not paths:
+            return
+        texts: dict[str, str | None] = {}
+        for path in paths:
+            td = self.workspace.text_documents.get(from_fs_path(path) or "")
+            texts[path] = td.source if td is not None else None
+
+        def work() -> set[str]:
+            for path, text in texts.items():
+                index.sync(path, text)
+            return index.take_pending()
+
+        try:
+            dependents = await asyncio.get_running_loop().run_in_executor(None, work)
+        except Exception:
+            log.exception("workspace index update failed for %s", paths)
+            return
+        self.reanalyze_dependents(dependents)
+
+    def reanalyze_dependents(self, paths: set[str]) -> None:
+        uris = [u for u in map(from_fs_path, paths) if u and u in self.workspace.text_documents]
+        if self.pull_diagnostics and self._can_refresh():
+            self._refresh_after.update(uris)
+        for uri in uris:
+            self.schedule(uri)
+
+    def _can_refresh(self) -> bool:
+        ws = self.client_capabilities.workspace
+        return bool(ws is not None and ws.diagnostics is not None and ws.diagnostics.refresh_support)
+
+    def _refresh_diagnostics(self) -> None:
+        try:
+            self.workspace_diagnostic_refresh(None)
+        except Exception:
+            log.debug("client refused diagnostic refresh", exc_info=True)
 
     def publish(self, a: Analysis) -> None:
         diags = [to_diagnostic(a.index, f) for f in a.report.findings]
@@ -111,13 +168,8 @@ class PromptServer(LanguageServer):
         self.state.analyses.clear()
         for uri in list(self.workspace.text_documents):
             self.schedule(uri)
-        ws = self.client_capabilities.workspace
-        refresh = ws is not None and ws.diagnostics is not None and ws.diagnostics.refresh_support
-        if self.pull_diagnostics and refresh:
-            try:
-                self.workspace_diagnostic_refresh(None)
-            except Exception:
-                log.debug("client refused diagnostic refresh", exc_info=True)
+        if self.pull_diagnostics and self._can_refresh():
+            self._refresh_diagnostics()
 
     def report_config_errors(self, errors: list[str]) -> None:
         if not errors:
@@ -188,9 +240,11 @@ def create_server() -> PromptServer:
             except Exception:
                 log.debug("workspace/configuration failed", exc_info=True)
         ls.report_config_errors(getattr(ls, "_pending_errors", []))
+        await _register_watchers(ls)
         if ls.state.root is not None:
-            await _scan_workspace(ls)
-        ls.reanalyze_all()
+            ls.index_task = asyncio.ensure_future(_index_workspace(ls))
+        else:
+            ls.reanalyze_all()
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_config(ls: PromptServer, params: lsp.DidChangeConfigurationParams) -> None:
@@ -207,10 +261,19 @@ def create_server() -> PromptServer:
         ls.reanalyze_all()
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def on_watched(ls: PromptServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        if any(c.uri.endswith(("promptls.toml", "pyproject.toml")) for c in params.changes):
+    async def on_watched(ls: PromptServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        from promptls.workspace.index import PY_SUFFIXES, TS_SUFFIXES
+
+        paths = [ls.path_of(c.uri) for c in params.changes]
+        if any(p.endswith(CONFIG_FILES) for p in paths):  # settings apply to every document
             ls.report_config_errors(ls.state.rebuild_config())
-        ls.reanalyze_all()
+            ls.reanalyze_all()
+            return
+        if any(p.endswith(TSCONFIG_FILES) for p in paths):  # import paths of every TS module may have moved
+            ls.state.workspace_index = None  # rebuilt on the next source-file analysis
+            ls.reanalyze_all()
+            return
+        await ls.sync_modules([p for p in paths if p.endswith(PY_SUFFIXES + TS_SUFFIXES)])
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PromptServer, params: lsp.DidOpenTextDocumentParams) -> None:
@@ -231,14 +294,17 @@ def create_server() -> PromptServer:
         from promptls.lsp.online_tokens import on_save  # online counts on save only, never per keystroke
 
         await on_save(ls, params.text_document.uri)
+        await ls.sync_modules([ls.path_of(params.text_document.uri)])
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: PromptServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    async def did_close(ls: PromptServer, params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.scheduler.forget(uri)
+        ls._refresh_after.discard(uri)
         ls.state.open_texts.pop(ls.path_of(uri), None)
         if not ls.pull_diagnostics:
             ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        await ls.sync_modules([ls.path_of(uri)])  # unsaved edits are gone: the file on disk counts again
 
     @server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC,
                     lsp.DiagnosticOptions(identifier="promptls", inter_file_dependencies=True,
@@ -248,7 +314,9 @@ def create_server() -> PromptServer:
         a = await ls.scheduler.current(uri)
         if a is None:
             return lsp.RelatedFullDocumentDiagnosticReport(items=[])
-        result_id = f"{a.version}-{hash(a.text) & 0xFFFFFFFF:x}-{id(ls.state.config):x}"
+        # the findings are in the id: a dependency's edit changes them at the same version and text
+        found = hash(tuple((f.code, f.message, f.span.start, f.span.end) for f in a.report.findings))
+        result_id = f"{a.version}-{hash(a.text) & 0xFFFFFFFF:x}-{id(ls.state.config):x}-{found & 0xFFFFFFFF:x}"
         if params.previous_result_id == result_id:
             return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         return lsp.RelatedFullDocumentDiagnosticReport(
@@ -266,32 +334,86 @@ def create_server() -> PromptServer:
     return server
 
 
-async def _scan_workspace(ls: PromptServer) -> None:
-    """Index `_name.prompt` partials below the workspace, reporting `$/progress` when the client allows it."""
+CONFIG_FILES = ("promptls.toml", "pyproject.toml")
+TSCONFIG_FILES = ("tsconfig.json", "jsconfig.json")
+WATCHED_GLOBS = ("**/*.py", "**/*.pyi", "**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}", "**/tsconfig.json",
+                 "**/jsconfig.json", "**/promptls.toml", "**/pyproject.toml")
+
+
+async def _register_watchers(ls: PromptServer) -> None:
+    """Ask the client to watch source and config files (dynamic registration only: a static one does not exist)."""
+    ws = ls.client_capabilities.workspace
+    dyn = ws.did_change_watched_files if ws is not None else None
+    if dyn is None or not dyn.dynamic_registration:
+        return
+    options = lsp.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in WATCHED_GLOBS])
+    params = lsp.RegistrationParams(registrations=[lsp.Registration(
+        id=f"promptls-watch-{uuid.uuid4().hex[:8]}", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options)])
+    try:
+        await asyncio.wait_for(ls.client_register_capability_async(params), 10)
+    except Exception:
+        log.debug("client refused file watchers", exc_info=True)
+
+
+async def _index_workspace(ls: PromptServer) -> None:
+    """The one background job after `initialized`: Dotprompt partials (a bounded walk), then the source-module
+    index of `workspace/`, both off the event loop, with `$/progress` begin/report/end when the client allows it.
+    The two listings stay apart: modules come from `git ls-files` (so .gitignore holds), partials from a walk."""
+    from promptls.lsp.features import _INDEX_LOCK  # shared with the lazy build a first analysis may start
+
     root = ls.state.root
     token = None
     wnd = ls.client_capabilities.window
     if wnd is not None and wnd.work_done_progress:
-        token = f"promptls-scan-{uuid.uuid4().hex[:8]}"
+        token = f"promptls-index-{uuid.uuid4().hex[:8]}"
         try:
             await ls.work_done_progress.create_async(token)
             ls.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(
-                title="promptls: indexing partials", cancellable=False, percentage=0))
+                title="promptls: indexing the workspace", cancellable=False, percentage=0))
         except Exception:
             token = None
     loop = asyncio.get_running_loop()
     last = [0]
 
-    def progress(seen: int, where: str) -> None:
-        if token is not None and seen - last[0] >= 500:
-            last[0] = seen
+    def report(message: str, percentage: int | None = None) -> None:
+        if token is not None:
             loop.call_soon_threadsafe(ls.work_done_progress.report, token,
-                                      lsp.WorkDoneProgressReport(message=f"{seen} files"))
+                                      lsp.WorkDoneProgressReport(message=message, percentage=percentage))
+
+    def partial_progress(seen: int, where: str) -> None:
+        if seen - last[0] >= 500:
+            last[0] = seen
+            report(f"{seen} files")
+
+    def build() -> int:
+        state = ls.state
+        if root is None or not state.config.code_languages:
+            return 0
+        from promptls.workspace import WorkspaceIndex
+
+        with _INDEX_LOCK:
+            if state.workspace_index is None:
+                try:
+                    state.workspace_index = WorkspaceIndex.build(
+                        [root], lambda done, total: report(f"{done}/{total} modules", 10 + 90 * done // total))
+                except Exception:  # an empty index: each file is analysed on its own
+                    log.exception("workspace index not built for %s", root)
+                    state.workspace_index = WorkspaceIndex([root])
+            return len(state.workspace_index.by_path)
 
     try:
-        ls.state.partial_index = await loop.run_in_executor(None, scan_partials, root, 20_000, progress)
+        ls.state.partial_index = await loop.run_in_executor(None, scan_partials, root, 20_000, partial_progress)
     except Exception:
         log.exception("workspace scan failed")
+    ls.reanalyze_all()  # prompts opened meanwhile see the workspace's partials; source files wait for the index
+    report(f"{len(ls.state.partial_index)} partials", 10)
+    modules = 0
+    try:
+        modules = await loop.run_in_executor(None, build)
+    except Exception:
+        log.exception("workspace index failed")
     if token is not None:
         ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(
-            message=f"{len(ls.state.partial_index)} partials"))
+            message=f"{modules} modules, {len(ls.state.partial_index)} partials"))

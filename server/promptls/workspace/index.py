@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,11 +67,15 @@ class WorkspaceIndex:
 
     # -- building ------------------------------------------------------------------------------------------
     @classmethod
-    def build(cls, roots: Iterable[str | os.PathLike[str]]) -> WorkspaceIndex:
+    def build(cls, roots: Iterable[str | os.PathLike[str]],
+              on_progress: Callable[[int, int], None] | None = None) -> WorkspaceIndex:
+        """Index every source module of `roots`; `on_progress(done, total)` is called every 100 modules."""
         index = cls(roots)
-        for root in index.roots:
-            for path in list_source_files(root):
-                index._add(path, _read(path), _mtime(path))
+        files = [path for root in index.roots for path in list_source_files(root)]
+        for done, path in enumerate(files, 1):
+            index._add(path, _read(path), _mtime(path))
+            if on_progress is not None and (done % 100 == 0 or done == len(files)):
+                on_progress(done, len(files))
         index._link()
         return index
 
@@ -283,6 +287,27 @@ class WorkspaceIndex:
             if dep is not None and dep.mtime_ns is not None and _mtime(target) != dep.mtime_ns:
                 self.update(target, None)
 
+    def pending(self) -> frozenset[str]:
+        """Paths of the dependents still to be re-analysed (left in place for `take_pending`)."""
+        with self._lock:
+            return frozenset(self._pending)
+
+    def sync(self, path: str, text: str | None = None) -> set[str]:
+        """Bring one module up to `text` (an open buffer) or, with None, to its file on disk (a file event, a
+        save, a close); re-indexes only when the text differs from what the index holds. Returns what `update`
+        returns: the dependents to re-analyse."""
+        path = os.path.abspath(path)
+        with self._lock:
+            info = self.by_path.get(path)
+            current = _read(path) if text is None else text
+            if info is not None and current is not None and info.text_hash == _hash(current):
+                if text is None:
+                    info.mtime_ns = _mtime(path)
+                return set()
+            if info is None and current is None:
+                return set()
+            return self.update(path, text)
+
     def take_pending(self) -> set[str]:
         """Paths of the modules to re-analyse because a module they import changed, since the last call."""
         with self._lock:
@@ -296,6 +321,8 @@ class WorkspaceIndex:
         path = os.path.abspath(path)
         with self._lock:
             old = self.by_path.get(path)
+            # once a module is gone (or its name moves) nothing links to it any more: its importers of before count
+            before = self.transitive_dependents(path) if old is not None else set()
             mtime = None
             if text is None:
                 text, mtime = _read(path), _mtime(path)
@@ -314,7 +341,8 @@ class WorkspaceIndex:
             self._link()
             if old is not None and new_fp == old.fingerprint:
                 return set()
-            dependents = self.transitive_dependents(path)
+            dependents = self.transitive_dependents(path) | before
+            dependents.discard(path)
             self._pending |= dependents
             return dependents
 
