@@ -75,6 +75,8 @@ CASES = [
     Case("mu-stray-close", "TP004", "a.mustache", "hi }} there\n", "mustache"),
     Case("mu-unterminated-open", "TP004", "a.mustache", "Hello {{name\n", "mustache"),
     Case("mu-open-inside-open", "TP004", "a.mustache", "Hi {{a {{b}}\n", "mustache"),
+    Case("mu-comment-with-close", "TP003", "a.mustache", "{{! a {{#x}} b {{/x}}\n", "mustache"),
+    Case("mu-section-open-inside-open", "TP004", "a.mustache", "{{#a {{b}}\n", "mustache"),
     Case("mu-close-other-name", "TP003", "a.mustache", "{{#a}}x{{/b}}\n", "mustache"),
     Case("mu-jinja-tag", "TP005", "a.mustache", "{% if x %}hi{% endif %}\n", "mustache"),
     Case("mu-jinja-filter", "TP005", "a.mustache", "{{name | upper}}\n", "mustache"),

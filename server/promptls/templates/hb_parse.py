@@ -507,7 +507,8 @@ class _Parser:
         if strip_open:
             j += 1
         if src.startswith("!--", j):
-            m = _COMMENT_END_RE.search(src, j + 3)
+            # Handlebars.js matches the closing `--}}` from the `--` of the opener on: `{{!--}}` is a comment.
+            m = _COMMENT_END_RE.search(src, j + 1)
             if m is None:
                 self.issue("syntax", "Comment '{{!--' is never closed (expected '--}}')", i, j + 3)
                 self.comment(i, n, src[j + 3 :], Strip(strip_open, False))
@@ -827,16 +828,20 @@ class _Parser:
         triple = otag == "{{" and src.startswith("{", j)
         closer = "}" + ctag if triple else ctag
         k = src.find(closer, j + (1 if triple else 0))
-        o = src.find(otag, j)
-        if 0 <= o < (k if k >= 0 else n):
-            # mustache.js reads everything up to the closing delimiter as the tag: `{{a {{b}}` is the variable
-            # `a {{b`, rendered empty; a section of that name never closes, so that one fails.
-            accepted = k >= 0 and src[j : j + 1] not in ("#", "^", "/", "=")
+        o = src.find(otag, j + (1 if triple else 0))
+        head = "{" if triple else src[j : k if k >= 0 else n].lstrip()[:1]
+        if 0 <= o < (k if k >= 0 else n) and not (k >= 0 and head == "!"):
+            # mustache.js reads everything up to the closing delimiter as the tag: `{{! a {{b}}` is a comment and
+            # `{{a {{b}}` the variable `a {{b`, rendered empty; a section of that name never closes, so it fails.
             message = f"Unterminated '{otag}': a new '{otag}' starts before it is closed"
-            if accepted:
-                message += f" (Mustache reads '{src[i : k + len(closer)]}' as one name and renders it empty)"
-            self.issue("stray-brace", message, i, i + len(otag), reaches_model=accepted)
-            return o, False
+            # A `{` after spaces (`{{ {x}}`) starts a triple tag that `}}` does not close.
+            if k < 0 or head in ("#", "^", "/", "=") or (head == "{" and not triple):
+                self.issue("stray-brace", message, i, i + len(otag))
+                return o, False
+            end = k + len(closer)
+            message += f" (Mustache reads '{src[i:end]}' as one name and renders it empty)"
+            self.issue("stray-brace", message, i, i + len(otag), reaches_model=True)
+            return end, True
         if k < 0:
             self.issue("stray-brace", f"Unterminated '{otag}': no matching '{closer}'", i, i + len(otag))
             return n, False
@@ -936,7 +941,7 @@ class _Parser:
             return PathExpr(".", [], False, 0, True, self.sp(start, start + 1), None)
         parts = name.split(".")
         if any(not p for p in parts):
-            self.issue("syntax", f"Malformed name '{name}'", start, start + len(name))
+            self.issue("syntax", f"Malformed name '{name}'{empty}", start, start + len(name), reaches_model=bool(empty))
             return None
         part_spans, pos = [], start
         for part in parts:
