@@ -87,6 +87,8 @@ CASES = [
     Case("j2-syntax", "TP001", "a.j2", "Hi {{ name }\n", "jinja"),
     Case("j2-unclosed-if", "TP002", "a.j2", "{% if x %}hi\n", "jinja"),
     Case("j2-close-never-opened", "TP003", "a.j2", "hi {% endif %}\n", "jinja"),
+    Case("j2-unclosed-comment-first", "TP001", "a.j2", "{#x", "jinja"),
+    Case("j2-unclosed-comment", "TP001", "a.j2", "hi {# x\n", "jinja"),
     Case("j2-unclosed-for", "TP002", "a.j2", "{% for x in xs %}{{ x }}\n", "jinja"),
     Case("j2-close-other-name", "TP003", "a.j2", "{% if x %}a{% endfor %}\n", "jinja"),
     Case("j2-unknown-tag", "TP001", "a.j2", "{% frobnicate %}\n", "jinja"),

@@ -53,9 +53,11 @@ def analyze(body: str, base: int = 0) -> TemplateInfo:
     masked = _report_handlebars(body, base, info)
     env = Environment()
     rec = _TokenRecorder(env, masked)
-    parser = _SpanParser(env, rec)
+    parser: _SpanParser | None = None
     ast: nodes.Template | None = None
     try:
+        # The parser lexes its first token as it is built: `{#x` (a comment never closed) fails right there.
+        parser = _SpanParser(env, rec)
         ast = parser.parse()
     except TemplateSyntaxError as err:
         info.issues.append(_syntax_issue(err, parser, rec, body, base))
@@ -63,7 +65,7 @@ def analyze(body: str, base: int = 0) -> TemplateInfo:
         info.issues.append(_too_deep_issue(rec, base))
     rec.drain()
     info.comments = rec.comments(base)
-    if ast is None:
+    if ast is None or parser is None:
         return info
     try:
         _collect(ast, env, parser, rec, body, base, info)
@@ -264,12 +266,12 @@ def _tag_span(rec: _TokenRecorder, name_tok: Token) -> tuple[int, int] | None:
 
 
 def _syntax_issue(
-    err: TemplateSyntaxError, parser: _SpanParser, rec: _TokenRecorder, body: str, base: int
+    err: TemplateSyntaxError, parser: _SpanParser | None, rec: _TokenRecorder, body: str, base: int
 ) -> TemplateIssue:
     message = err.message or str(err)
     kind = "syntax"
     span: tuple[int, int] | None = None
-    if rec.lexer_failed:
+    if rec.lexer_failed or parser is None:
         m = _UNEXPECTED_CHAR_RE.search(message)
         if m:
             pos = int(m.group(1))
