@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -23,7 +24,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from promptls.analysis.engine import analyze_path
 from promptls.analysis.findings import Severity
 from promptls.analysis.registry import RULES
+from promptls.analysis.rules.template import ISSUE_CODES
 from promptls.config import Config
+from promptls.documents.common import analyze_body
 
 NPM_PACKAGES = ("handlebars@4.7.8", "mustache@4.2.0", "dotprompt@1.1.2")
 RENDER_JS = Path(__file__).parent / "engines" / "render.js"
@@ -185,6 +188,45 @@ def verdicts() -> dict[str, dict]:
     assert done.returncode == 0, done.stderr
     out.update(json.loads(done.stdout))
     return out
+
+
+# Pieces of templates for the differential check: random texts of a few of them, through promptls and the engine.
+_HB_ATOMS = ("{{", "}}", "{{#if x}}", "{{/if}}", "{{else}}", "{{!", "x", " ", "{", "}", "~", "^", ">", "|", "(", ")",
+             "{{{", "}}}", "#", "/", "a b", '"s"', "=", "..", "@", "[", "]", "{{#each xs}}", "{{/each}}", "\n",
+             "{{^x}}", "{{/x}}", "{{#x}}", "&", "--", "{{!--", "--}}", ".", "{%", "%}", "{#", "#}")
+_JINJA_ATOMS = ("{{", "}}", "{%", "%}", "{#", "#}", " if x ", " endif ", " for x in xs ", " endfor ", " else ", "x",
+                " ", "|", "upper", "(", ")", "{{#if x}}", "{{/if}}", "{{else}}", "{{> p}}", "{{! c}}", "-", "~",
+                "+", "raw", "endraw", "\n", "'", '"', "[", "]", ".", ",", "set y = 1", "{{{x}}}")
+_RANDOM_PER_ENGINE = 800
+
+
+def _random_texts(atoms: tuple[str, ...], seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(atoms) for _ in range(rnd.randint(1, 6))) for _ in range(_RANDOM_PER_ENGINE)]
+
+
+def _error_issues(engine: str, text: str) -> list[str]:
+    info = analyze_body(engine, text, 0)
+    return [f"{ISSUE_CODES.get(i.kind, 'TP001')} {i.message}" for i in info.issues
+            if not i.reaches_model and RULES[ISSUE_CODES.get(i.kind, "TP001")].severity == Severity.ERROR]
+
+
+def test_random_templates_the_engines_accept_get_no_error() -> None:
+    """Differential: random templates through Handlebars.js, mustache.js and jinja2, and through promptls's own
+    parsers; none that the engine renders may get an error-severity finding."""
+    texts = {"handlebars": _random_texts(_HB_ATOMS, 13), "mustache": _random_texts(_HB_ATOMS, 17)}
+    cases = [{"id": f"{engine}-{k}", "engine": engine, "template": t}
+             for engine, ts in texts.items() for k, t in enumerate(ts)]
+    modules = _install_node_engines()
+    done = subprocess.run(["node", str(RENDER_JS)], input=json.dumps(cases), capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "NODE_PATH": str(modules)})
+    assert done.returncode == 0, done.stderr
+    verdicts = json.loads(done.stdout)
+    wrong = [(c["engine"], c["template"], errs) for c in cases
+             if verdicts[c["id"]]["ok"] and (errs := _error_issues(c["engine"], c["template"]))]
+    wrong += [("jinja", t, errs) for t in _random_texts(_JINJA_ATOMS, 19)
+              if _jinja(t)["ok"] and (errs := _error_issues("jinja2", t))]
+    assert wrong == [], f"{len(wrong)} accepted templates reported as errors, e.g. {wrong[:5]}"
 
 
 def _findings(case: Case, tmp_path: Path) -> list:

@@ -900,7 +900,7 @@ class _Parser:
         tag_text = src[tag_span[0] : tag_span[1]]
         # mustache.js looks any variable tag's text up as one name: an odd name renders empty, it never fails.
         # Sections must still close with the same text, so only variable tags are accepted as they are.
-        empty = "" if sigil in ("#", "^", "/", ">") else ": Mustache renders it as an empty value"
+        empty = "" if sigil in ("#", "^", "/") else ": Mustache renders it as an empty value"
         if not name:
             self.issue("syntax", f"Empty tag '{tag_text}'{empty}", *tag_span, reaches_model=bool(empty))
             return None
