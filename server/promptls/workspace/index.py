@@ -217,6 +217,18 @@ class WorkspaceIndex:
             for target in self._imported_paths(info):
                 self.dependents.setdefault(target, set()).add(path)
 
+    def _relink(self, path: str, old: ModuleInfo, new: ModuleInfo, old_targets: set[str]) -> None:
+        """A module re-indexed under the same names: only its own edges can have moved (typing in a module must
+        cost in proportion to it, not to the workspace)."""
+        if new.imports == old.imports and new.reexported == old.reexported:
+            return
+        new_targets = self._imported_paths(new)
+        for target in old_targets - new_targets:
+            self.dependents.get(target, set()).discard(path)
+        for target in new_targets - old_targets:
+            self.dependents.setdefault(target, set()).add(path)
+        self.generation += 1
+
     def _imported_paths(self, info: ModuleInfo) -> set[str]:
         out: set[str] = set(info.reexported)
         for module, attr in info.imports.values():
@@ -323,6 +335,7 @@ class WorkspaceIndex:
             old = self.by_path.get(path)
             # once a module is gone (or its name moves) nothing links to it any more: its importers of before count
             before = self.transitive_dependents(path) if old is not None else set()
+            old_targets = self._imported_paths(old) if old is not None else set()
             mtime = None
             if text is None:
                 text, mtime = _read(path), _mtime(path)
@@ -333,12 +346,15 @@ class WorkspaceIndex:
                     for n in old.names:
                         if self.by_name.get(n) == path:
                             del self.by_name[n]
-                new_fp = None
+                new, new_fp = None, None
             else:
                 self._add(path, text, mtime, tree)
                 new = self.by_path.get(path)
                 new_fp = new.fingerprint if new is not None else None
-            self._link()
+            if old is not None and new is not None and new.names == old.names:
+                self._relink(path, old, new, old_targets)
+            else:  # a module came or went: other modules' imports may resolve differently
+                self._link()
             if old is not None and new_fp == old.fingerprint:
                 return set()
             dependents = self.transitive_dependents(path) | before
