@@ -1,7 +1,9 @@
 /**
  * The usage page as HTML for a webview: spend per day, per provider and per model as inline SVG bar charts, and the
  * ledger's rows as a table, all from the answer of the server's `promptls.showUsage` command
- * (server/promptls/lsp/assist_features.py `_show_usage`: `{sessionCostUsd, sessionCalls, totalCostUsd, rows}`).
+ * (server/promptls/lsp/assist_features.py `_show_usage`: `{sessionCostText, sessionCalls, totalCostText, rows, series}`).
+ * Money is shown exactly as the server wrote it (`costText`, from figures.py `format_cost`, the one formatter);
+ * amounts are used only to scale the bars.
  * No script and no dependency: the page is static markup under a Content-Security-Policy that allows only its own
  * nonce'd style. Pure (no vscode import), so it is unit-tested.
  */
@@ -18,19 +20,22 @@ export interface UsageRow {
   output_tokens?: number | null;
   cost_usd?: number | null;
   unpriced_calls?: number | null;
+  costText?: string;
 }
 
 export interface UsageResult {
-  sessionCostUsd: number;
+  sessionCostText: string;
   sessionCalls: number;
-  totalCostUsd: number;
+  totalCostText: string;
   rows: UsageRow[];
+  series: UsageSeries;
 }
 
 /** Spend of one day, provider or model. */
 export interface SeriesItem {
   key: string;
   costUsd: number;
+  costText: string;
   calls: number;
   unpricedCalls: number;
 }
@@ -39,30 +44,6 @@ export interface UsageSeries {
   day: SeriesItem[];
   provider: SeriesItem[];
   model: SeriesItem[];
-}
-
-const TINY_USD = 1e-8;
-
-/**
- * Money as the server writes it (server/promptls/figures.py `format_cost`, the one formatter; its docstring's
- * examples are this module's tests): `$0` only for zero, never a non-zero amount written as zero.
- */
-export function formatCost(usd: number): string {
-  if (usd < 0) {
-    return `-${formatCost(-usd)}`;
-  }
-  if (usd === 0) {
-    return '$0';
-  }
-  if (usd < TINY_USD) {
-    return '<$0.00000001';
-  }
-  const rounded = Number(usd.toExponential(1)); // two significant digits, so that 0.0099996 is written as 0.010
-  if (rounded >= 1 || usd >= 0.995) {
-    return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  }
-  const decimals = Math.max(2, 1 - Math.floor(Math.log10(rounded)));
-  return `$${rounded.toFixed(decimals)}`;
 }
 
 /** A server answer, or undefined when it is not one (an older server, an error). */
@@ -75,27 +56,17 @@ export function parseUsage(raw: unknown): UsageResult | undefined {
     (row): row is UsageRow => typeof row === 'object' && row !== null && typeof (row as UsageRow).day === 'string',
   );
   const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  return { sessionCostUsd: num(r.sessionCostUsd), sessionCalls: num(r.sessionCalls), totalCostUsd: num(r.totalCostUsd), rows };
-}
-
-/** Rows summed per day (in date order), per provider and per model (largest spend first). */
-export function usageSeries(rows: UsageRow[]): UsageSeries {
-  const sum = (field: 'day' | 'provider' | 'model'): SeriesItem[] => {
-    const acc = new Map<string, SeriesItem>();
-    for (const row of rows) {
-      const key = String(row[field]);
-      const item = acc.get(key) ?? { key, costUsd: 0, calls: 0, unpricedCalls: 0 };
-      item.costUsd += Number(row.cost_usd ?? 0);
-      item.calls += Number(row.calls ?? 0);
-      item.unpricedCalls += Number(row.unpriced_calls ?? 0);
-      acc.set(key, item);
-    }
-    const items = [...acc.values()];
-    return field === 'day'
-      ? items.sort((a, b) => a.key.localeCompare(b.key))
-      : items.sort((a, b) => b.costUsd - a.costUsd || a.key.localeCompare(b.key));
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const rawSeries = (typeof r.series === 'object' && r.series !== null ? r.series : {}) as Record<string, unknown>;
+  const items = (name: string): SeriesItem[] =>
+    (Array.isArray(rawSeries[name]) ? (rawSeries[name] as Record<string, unknown>[]) : [])
+      .filter((i) => typeof i === 'object' && i !== null && typeof i.key === 'string')
+      .map((i) => ({ key: i.key as string, costUsd: num(i.cost_usd), costText: text(i.costText), calls: num(i.calls),
+        unpricedCalls: num(i.unpriced_calls) }));
+  return {
+    sessionCostText: text(r.sessionCostText), sessionCalls: num(r.sessionCalls), totalCostText: text(r.totalCostText),
+    rows, series: { day: items('day'), provider: items('provider'), model: items('model') },
   };
-  return { day: sum('day'), provider: sum('provider'), model: sum('model') };
 }
 
 export function escapeXml(text: string): string {
@@ -130,7 +101,7 @@ export function barChartSvg(title: string, items: SeriesItem[], geometry: BarGeo
     const y = index * rowHeight + 2;
     const len = barLength(item.costUsd, largest, barWidth);
     const label = item.key.length > 30 ? `${item.key.slice(0, 29)}…` : item.key;
-    const money = formatCost(item.costUsd) + (item.unpricedCalls ? '*' : '');
+    const money = item.costText + (item.unpricedCalls ? '*' : '');
     const calls = `${item.calls} call${item.calls === 1 ? '' : 's'}`;
     return (
       `<g class="row" data-key="${escapeXml(item.key)}" data-cost="${item.costUsd}">` +
@@ -149,7 +120,7 @@ export function barChartSvg(title: string, items: SeriesItem[], geometry: BarGeo
 
 /** The whole page: CSP (no scripts; only the nonce'd style), totals, three charts and the rows' table. */
 export function usageHtml(usage: UsageResult, nonce: string): string {
-  const series = usageSeries(usage.rows);
+  const series = usage.series;
   const calls = usage.rows.reduce((n, r) => n + Number(r.calls ?? 0), 0);
   const sections = (['day', 'provider', 'model'] as const)
     .filter((name) => series[name].length > 0)
@@ -163,7 +134,7 @@ export function usageHtml(usage: UsageResult, nonce: string): string {
       usage.rows
         .map((r) => `<tr>${cell(r.day)}${cell(r.provider)}${cell(r.model)}${cell(r.calls)}${cell(r.cache_hits)}` +
           `${cell(r.errors)}${cell(r.input_tokens)}${cell(r.output_tokens)}` +
-          `${cell(formatCost(Number(r.cost_usd ?? 0)) + (r.unpriced_calls ? '*' : ''))}</tr>`)
+          `${cell((r.costText ?? '') + (r.unpriced_calls ? '*' : ''))}</tr>`)
         .join('') +
       '</tbody></table>'
     : '<p>No calls recorded yet.</p>';
@@ -189,8 +160,8 @@ td:nth-child(n+4) { text-align: right; font-variant-numeric: tabular-nums; }
 </style></head>
 <body>
 <h1>promptls usage</h1>
-<p class="totals">This session: ${escapeXml(formatCost(usage.sessionCostUsd))} over ${usage.sessionCalls} call(s). ` +
-    `Ledger: ${escapeXml(formatCost(usage.totalCostUsd))} over ${calls} call(s).</p>
+<p class="totals">This session: ${escapeXml(usage.sessionCostText)} over ${usage.sessionCalls} call(s). ` +
+    `Ledger: ${escapeXml(usage.totalCostText)} over ${calls} call(s).</p>
 ${sections}
 <h2>Ledger</h2>
 ${table}

@@ -529,19 +529,28 @@ async def _show_usage(layer: AssistLayer) -> dict[str, Any]:
         ledger = router.ledger
         if ledger is not None:
             rows = await asyncio.to_thread(ledger.summary, None)
+    from promptls.figures import format_cost
+    from promptls.router.cli import usage_series
+
     total = sum(float(r.get("cost_usd") or 0) for r in rows)
+    session = layer.assist.session_cost_usd
+    # Money goes out already written by the one formatter (figures.format_cost): clients show it as sent.
+    rows = [{**r, "costText": format_cost(float(r.get("cost_usd") or 0))} for r in rows]
+    series = {name: [{**item, "costText": format_cost(item["cost_usd"])} for item in items]
+              for name, items in usage_series(rows).items()}
     lines = ["# promptls usage", "",
-             f"This session: ${layer.assist.session_cost_usd:.6f} over {layer.assist.calls} call(s).", "",
-             f"Ledger total: ${total:.6f} over {sum(int(r['calls']) for r in rows)} call(s).", ""]
+             f"This session: {format_cost(session)} over {layer.assist.calls} call(s).", "",
+             f"Ledger total: {format_cost(total)} over {sum(int(r['calls']) for r in rows)} call(s).", ""]
     if rows:
-        lines += ["| day | provider | model | calls | cache hits | errors | input | output | cost (USD) |",
+        lines += ["| day | provider | model | calls | cache hits | errors | input | output | cost |",
                   "|---|---|---|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
             lines.append(f"| {r['day']} | {r['provider']} | {r['model']} | {r['calls']} | {r['cache_hits'] or 0} | "
                          f"{r['errors'] or 0} | {r['input_tokens'] or 0} | {r['output_tokens'] or 0} | "
-                         f"{float(r['cost_usd'] or 0):.6f} |")
+                         f"{r['costText']} |")
     else:
         lines.append("No calls recorded yet.")
     uri = await _show_text(layer, "\n".join(lines) + "\n", "usage")
-    return {"ok": True, "sessionCostUsd": layer.assist.session_cost_usd, "sessionCalls": layer.assist.calls,
-            "totalCostUsd": total, "rows": rows, "uri": uri}
+    return {"ok": True, "sessionCostUsd": session, "sessionCostText": format_cost(session),
+            "sessionCalls": layer.assist.calls, "totalCostUsd": total, "totalCostText": format_cost(total),
+            "rows": rows, "series": series, "uri": uri}

@@ -1,44 +1,47 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { barChartSvg, barLength, escapeXml, formatCost, parseUsage, usageHtml, usageSeries } from '../../src/usageChart';
+import { barChartSvg, barLength, escapeXml, parseUsage, usageHtml } from '../../src/usageChart';
 
-// Shaped as the server answers `promptls.showUsage` (server/promptls/lsp/assist_features.py `_show_usage`).
+// Shaped as the server answers `promptls.showUsage` (server/promptls/lsp/assist_features.py `_show_usage`): money
+// already written by figures.py `format_cost`, the series summed by router/cli.py `usage_series`
+// (tests/assist/test_actions_e2e.py checks the server side of this shape).
 const ANSWER = {
-  ok: true, sessionCostUsd: 0.0000405, sessionCalls: 3, totalCostUsd: 0.0180405, uri: 'file:///tmp/usage-1.md',
+  ok: true, sessionCostUsd: 0.0000405, sessionCostText: '$0.000041', sessionCalls: 3, totalCostUsd: 0.0180405,
+  totalCostText: '$0.018', uri: 'file:///tmp/usage-1.md',
   rows: [
     { day: '2026-12-05', provider: 'fast', model: 'gpt-4o-mini', calls: 1, cache_hits: 0, errors: 0,
-      input_tokens: 40000, output_tokens: 20000, cost_usd: 0.018, unpriced_calls: 0 },
+      input_tokens: 40000, output_tokens: 20000, cost_usd: 0.018, unpriced_calls: 0, costText: '$0.018' },
     { day: '2026-12-07', provider: 'claude', model: 'claude-<x>&"y"', calls: 1, cache_hits: 0, errors: 0,
-      input_tokens: 20, output_tokens: 5, cost_usd: 0, unpriced_calls: 1 },
+      input_tokens: 20, output_tokens: 5, cost_usd: 0, unpriced_calls: 1, costText: '$0' },
     { day: '2026-12-07', provider: 'fast', model: 'gpt-4o-mini', calls: 2, cache_hits: 1, errors: 0,
-      input_tokens: 40, output_tokens: 10, cost_usd: 0.0000405, unpriced_calls: 0 },
+      input_tokens: 40, output_tokens: 10, cost_usd: 0.0000405, unpriced_calls: 0, costText: '$0.000041' },
   ],
+  series: {
+    day: [
+      { key: '2026-12-05', cost_usd: 0.018, calls: 1, unpriced_calls: 0, costText: '$0.018' },
+      { key: '2026-12-07', cost_usd: 0.0000405, calls: 3, unpriced_calls: 1, costText: '$0.000041' },
+    ],
+    provider: [
+      { key: 'fast', cost_usd: 0.0180405, calls: 3, unpriced_calls: 0, costText: '$0.018' },
+      { key: 'claude', cost_usd: 0, calls: 1, unpriced_calls: 1, costText: '$0' },
+    ],
+    model: [
+      { key: 'gpt-4o-mini', cost_usd: 0.0180405, calls: 3, unpriced_calls: 0, costText: '$0.018' },
+      { key: 'claude-<x>&"y"', cost_usd: 0, calls: 1, unpriced_calls: 1, costText: '$0' },
+    ],
+  },
 };
 
-describe('formatCost', () => {
-  test('writes money as server/promptls/figures.py format_cost does (its docstring examples)', () => {
-    const cases: [number, string][] = [
-      [0, '$0'], [12.5, '$12.50'], [1234, '$1,234.00'], [0.5, '$0.50'], [0.068, '$0.068'], [0.0012, '$0.0012'],
-      [0.000068, '$0.000068'], [0.000003, '$0.0000030'], [0.0099996, '$0.010'], [0.996, '$1.00'],
-      [1e-9, '<$0.00000001'], [-0.5, '-$0.50'],
-    ];
-    for (const [usd, text] of cases) {
-      assert.equal(formatCost(usd), text, String(usd));
-    }
-  });
-});
-
-describe('usageSeries', () => {
-  test('sums rows per day in date order, per provider and model by spend', () => {
-    const s = usageSeries(parseUsage(ANSWER)!.rows);
-    assert.deepEqual(s.day.map((i) => [i.key, i.calls]), [['2026-12-05', 1], ['2026-12-07', 3]]);
-    assert.deepEqual(s.provider.map((i) => i.key), ['fast', 'claude']);
-    assert.equal(s.provider[0]!.calls, 3);
-    assert.ok(Math.abs(s.provider[0]!.costUsd - 0.0180405) < 1e-12);
-    assert.deepEqual(s.model.map((i) => [i.key, i.unpricedCalls]), [['gpt-4o-mini', 0], ['claude-<x>&"y"', 1]]);
+describe('parseUsage', () => {
+  test('takes the series and money strings as the server sent them', () => {
+    const u = parseUsage(ANSWER)!;
+    assert.deepEqual(u.series.day.map((i) => [i.key, i.calls, i.costText]), [['2026-12-05', 1, '$0.018'],
+      ['2026-12-07', 3, '$0.000041']]);
+    assert.deepEqual(u.series.model.map((i) => [i.key, i.unpricedCalls]), [['gpt-4o-mini', 0], ['claude-<x>&"y"', 1]]);
+    assert.equal(u.sessionCostText, '$0.000041');
   });
 
-  test('parseUsage refuses what is not an answer', () => {
+  test('refuses what is not an answer', () => {
     assert.equal(parseUsage(undefined), undefined);
     assert.equal(parseUsage({ ok: false, message: 'no router' }), undefined);
     assert.deepEqual(parseUsage({ rows: [{ nonsense: 1 }] })!.rows, []);
@@ -55,7 +58,7 @@ describe('barChartSvg', () => {
   });
 
   test('one row per item with its label, bar and money; text escaped', () => {
-    const svg = barChartSvg('Spend per model', usageSeries(ANSWER.rows).model);
+    const svg = barChartSvg('Spend per model', parseUsage(ANSWER)!.series.model);
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     const bars = [...svg.matchAll(/<rect class="bar"[^>]* width="([\d.]+)"/g)].map((m) => Number(m[1]));
     assert.deepEqual(bars, [360, 0]);
@@ -67,7 +70,7 @@ describe('barChartSvg', () => {
   });
 
   test('per day: the small day keeps its non-zero money', () => {
-    const svg = barChartSvg('Spend per day', usageSeries(ANSWER.rows).day);
+    const svg = barChartSvg('Spend per day', parseUsage(ANSWER)!.series.day);
     assert.ok(svg.includes('>$0.000041* <tspan'), svg);
     assert.ok(svg.includes('(3 calls)') && svg.includes('(1 call)'));
   });
@@ -91,7 +94,8 @@ describe('usageHtml', () => {
   });
 
   test('no rows: no charts, a sentence', () => {
-    const html = usageHtml({ sessionCostUsd: 0, sessionCalls: 0, totalCostUsd: 0, rows: [] }, 'n');
+    const html = usageHtml({ sessionCostText: '$0', sessionCalls: 0, totalCostText: '$0', rows: [],
+      series: { day: [], provider: [], model: [] } }, 'n');
     assert.ok(!html.includes('<svg') && html.includes('No calls recorded yet.'));
   });
 
