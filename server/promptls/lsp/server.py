@@ -240,11 +240,11 @@ def create_server() -> PromptServer:
             except Exception:
                 log.debug("workspace/configuration failed", exc_info=True)
         ls.report_config_errors(getattr(ls, "_pending_errors", []))
-        await _register_watchers(ls)
         if ls.state.root is not None:
             ls.index_task = asyncio.ensure_future(_index_workspace(ls))
         else:
             ls.reanalyze_all()
+        await _register_watchers(ls)  # the index builds meanwhile: a slow answer delays nothing
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_config(ls: PromptServer, params: lsp.DidChangeConfigurationParams) -> None:
