@@ -55,3 +55,12 @@ def test_sync_reindexes_only_what_differs(repo: Path):
     buffer = config.read_text().replace("claude-haiku-4-5", "claude-opus-4-1")
     assert index.sync(str(config), buffer)  # an open buffer wins over the disk
     assert index.constant("app.config.MODEL")[0].value == "claude-opus-4-1"
+
+
+def test_sync_ignores_files_that_are_not_modules(repo: Path):
+    index = WorkspaceIndex.build([repo])
+    prompt = repo / "app" / "greeting.prompt"
+    prompt.write_text("Hello {{name}}\n")
+    modules = set(index.by_path)
+    assert index.sync(str(prompt)) == set()
+    assert set(index.by_path) == modules

@@ -119,7 +119,10 @@ class PromptServer(LanguageServer):
     async def sync_modules(self, paths: list[str]) -> None:
         """Bring the index entries of `paths` up to date (open buffers win over disk), off the loop, and
         re-analyse the open modules whose imported symbols changed."""
+        from promptls.workspace.index import PY_SUFFIXES, TS_SUFFIXES
+
         index = self.state.workspace_index
+        paths = [p for p in paths if p.endswith(PY_SUFFIXES + TS_SUFFIXES)]  # a prompt or dataset is no module
         if index is None or not paths:
             return
         texts: dict[str, str | None] = {}
@@ -262,8 +265,6 @@ def create_server() -> PromptServer:
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def on_watched(ls: PromptServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        from promptls.workspace.index import PY_SUFFIXES, TS_SUFFIXES
-
         paths = [ls.path_of(c.uri) for c in params.changes]
         if any(p.endswith(CONFIG_FILES) for p in paths):  # settings apply to every document
             ls.report_config_errors(ls.state.rebuild_config())
@@ -273,7 +274,7 @@ def create_server() -> PromptServer:
             ls.state.workspace_index = None  # rebuilt on the next source-file analysis
             ls.reanalyze_all()
             return
-        await ls.sync_modules([p for p in paths if p.endswith(PY_SUFFIXES + TS_SUFFIXES)])
+        await ls.sync_modules(paths)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PromptServer, params: lsp.DidOpenTextDocumentParams) -> None:

@@ -309,6 +309,8 @@ class WorkspaceIndex:
         save, a close); re-indexes only when the text differs from what the index holds. Returns what `update`
         returns: the dependents to re-analyse."""
         path = os.path.abspath(path)
+        if not path.endswith(PY_SUFFIXES + TS_SUFFIXES):
+            return set()
         with self._lock:
             info = self.by_path.get(path)
             current = _read(path) if text is None else text
