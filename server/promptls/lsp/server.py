@@ -50,6 +50,7 @@ class PromptServer(LanguageServer):
         self.status_extra: dict[str, Any] = {"state": "idle", "provider": None, "sessionCostUsd": 0.0}
         self.index_task: asyncio.Task[None] | None = None  # the background index build after `initialized`
         self._refresh_after: set[str] = set()  # open dependents whose re-analysis a pull client must re-pull
+        self._refresh_timer: asyncio.TimerHandle | None = None
 
     @property
     def encoding(self) -> str:
@@ -112,8 +113,13 @@ class PromptServer(LanguageServer):
                                            if u and u in self.workspace.text_documents)
             if a.uri in self._refresh_after:
                 self._refresh_after.discard(a.uri)
+                if self._refresh_timer is not None:
+                    self._refresh_timer.cancel()
+                    self._refresh_timer = None
                 if not self._refresh_after:
                     self._refresh_diagnostics()
+                else:  # one refresh for all of them, even if one of them never publishes (closed, superseded)
+                    self._refresh_timer = asyncio.get_running_loop().call_later(0.2, self._refresh_diagnostics)
 
     # -- the workspace index: file events, saves and closes ----------------------------------------------
     async def sync_modules(self, paths: list[str]) -> None:
@@ -154,6 +160,8 @@ class PromptServer(LanguageServer):
         return bool(ws is not None and ws.diagnostics is not None and ws.diagnostics.refresh_support)
 
     def _refresh_diagnostics(self) -> None:
+        self._refresh_after.clear()
+        self._refresh_timer = None
         try:
             self.workspace_diagnostic_refresh(None)
         except Exception:
