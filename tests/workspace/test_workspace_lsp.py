@@ -147,3 +147,24 @@ async def test_a_pulling_client_is_asked_to_refresh_and_pulls_the_new_findings(p
         text_document=lsp.TextDocumentIdentifier(service_uri), previous_result_id=first.result_id))
     assert isinstance(again, lsp.RelatedFullDocumentDiagnosticReport)  # not "unchanged": the findings moved
     assert len(md003(again.items)) > 2
+
+
+async def test_a_pulling_client_is_asked_to_refresh_after_an_edit_of_a_dependency(puller: LanguageClient,
+                                                                                   repo: Path):
+    await index_built(puller)
+    service_uri = open_file(puller, repo / "app" / "service.py")
+    config_uri = open_file(puller, repo / "app" / "config.py")
+    first = await puller.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(
+        text_document=lsp.TextDocumentIdentifier(service_uri)))
+    await puller.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(
+        text_document=lsp.TextDocumentIdentifier(config_uri)))
+    refreshes = puller.diagnostic_refresh_count
+    text = (repo / "app" / "config.py").read_text()
+    puller.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=config_uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text.replace(OLD, NEW))]))
+    await until(lambda: puller.diagnostic_refresh_count > refreshes, "a diagnostic refresh", rounds=300)
+    again = await puller.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(
+        text_document=lsp.TextDocumentIdentifier(service_uri), previous_result_id=first.result_id))
+    assert isinstance(again, lsp.RelatedFullDocumentDiagnosticReport)
+    assert len(md003(again.items)) > len(md003(first.items))
