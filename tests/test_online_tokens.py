@@ -253,3 +253,25 @@ def test_tools_reach_the_counting_endpoint_in_the_providers_shape(fakes, keys, t
     # Gemini's countTokens takes no tools: no request, the estimate stays, and the reason says so
     assert gemini_got is None and fakes["gemini"][0].count_calls == []
     assert "does not count tool definitions" in (counter.summary() or "")
+
+
+def test_privacy_excluded_files_and_secrets_never_reach_a_counting_endpoint(fakes, keys, tmp_path: Path) -> None:
+    """The router's privacy rules hold for counting too: a prompt made from an excluded file (the prompt itself or a
+    partial it renders) is not sent, nor is a prompt holding a secret-shaped string; the estimate stays, and the
+    one info line says why. The same prompt from an ordinary file is counted."""
+    counter = _counter(fakes, tmp_path)
+    try:
+        hook = counter.engine_hook()
+        excluded = hook("claude-haiku-4-5", "anthropic", "estimate:claude", list(MESSAGES),
+                        paths=["/repo/prompts/ask.prompt", "/repo/conf/secrets.prompt"])
+        leaked = hook("claude-haiku-4-5", "anthropic", "estimate:claude",
+                      [("user", "Use the key " + keys["openai"] + " to call the API.")], paths=["/repo/a.prompt"])
+        assert excluded is None and leaked is None
+        assert fakes["anthropic"][0].count_calls == []
+        assert "privacy-excluded" in (counter.summary() or "")
+        ordinary = hook("claude-haiku-4-5", "anthropic", "estimate:claude", list(MESSAGES),
+                        paths=["/repo/prompts/ask.prompt"])
+    finally:
+        counter.close()
+    assert ordinary is not None and len(fakes["anthropic"][0].count_calls) == 1
+    assert keys["openai"] not in json.dumps(fakes["anthropic"][0].count_calls[0].json())

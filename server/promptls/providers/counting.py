@@ -190,15 +190,31 @@ class OnlineCounter:
         label) or None. `network=False` only reads the cache (the editor between saves)."""
 
         def hook(model: str, provider: str | None, tokenizer: str, messages: list[tuple[str, str]],
-                 tools: Sequence[dict[str, Any]] = ()) -> tuple[int, str] | None:
+                 tools: Sequence[dict[str, Any]] = (), paths: Sequence[str] = ()) -> tuple[int, str] | None:
             kind = kind_for(model, provider, tokenizer)
             if kind is None:
+                return None
+            if network and (why := self.withheld(paths, messages)) is not None:
+                self._fail(kind, why)
                 return None
             req = CountRequest(kind, model, tuple(messages), tuple(_native_tool(kind, t) for t in tools))
             got = self.count(req) if network else self.lookup(req)
             return None if got is None else (got.tokens, got.label)
 
         return hook
+
+    def withheld(self, paths: Sequence[str], messages: Sequence[tuple[str, str]]) -> str | None:
+        """Why this prompt must not be sent to a counting endpoint, or None. The router's privacy rules hold here
+        too: a privacy-excluded file never reaches a remote provider, and a prompt holding a secret-shaped string
+        is not sent at all (redacting it would make the count inexact while calling it exact)."""
+        from ..router.privacy import excluded
+        from ..secrets import redact_text
+
+        if paths and excluded(paths, self.settings.privacy.exclude):
+            return "privacy-excluded file: not sent for counting"
+        if any(redact_text(text) != text for _role, text in messages):
+            return "the prompt holds a secret-shaped string: not sent for counting"
+        return None
 
     def summary(self) -> str | None:
         """The one info line of a run: how many counts came from the providers and, if any stayed estimates,

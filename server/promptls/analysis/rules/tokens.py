@@ -37,10 +37,13 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
     data, filled, missing = values_for(doc)
     error = None
 
+    used_paths = [doc.path]  # the files whose text the rendered prompt carries (privacy rules apply to them)
+
     def partial(name: str) -> str | None:
         found = ctx.partials(name, doc.path)
         if found is None:
             return None
+        used_paths.append(found[0])
         from promptls.documents import frontmatter as fmmod
 
         return found[1][fmmod.split(found[1]).body_start:]
@@ -63,7 +66,7 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
     exact = counter.exact and not more.tokens  # tools and images offline are the providers' formulas: estimates
     error_pct = counter.error_pct if not more.tokens else None
     if ctx.online_count is not None and not exact and doc.model is not None and not images:
-        online = ctx.online_count(model_id, provider, tokenizer, pairs, tools)
+        online = ctx.online_count(model_id, provider, tokenizer, pairs, tools, paths=used_paths)
         if online is not None:
             total, label, exact = online[0], online[1], True
     spans = [m.content_span for m in doc.messages] if len(doc.messages) == len(pairs) else [None] * len(pairs)
