@@ -32,6 +32,24 @@ async def close(client: LanguageClient) -> None:
             await asyncio.wait_for(proc.wait(), 10)
 
 
+async def next_publish(client: LanguageClient, timeout: float = 1.0) -> None:
+    """Wait until the client records another `textDocument/publishDiagnostics`, or `timeout` seconds: callers
+    re-check their own condition in a bounded loop, so a publish that came just before this call costs one
+    interval, not the test.
+
+    Polls instead of using pytest-lsp's `wait_for_notification`: that keeps one future per method, and a wait
+    that timed out leaves its cancelled future behind, so the client raises on the next notification of that
+    method and drops it (its diagnostics are never recorded) — one slow publish then fails every later wait."""
+    before = dict(client.diagnostics)  # holding the old lists: a new publish is a new list object
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if len(client.diagnostics) != len(before) or any(
+                client.diagnostics.get(uri) is not diags for uri, diags in before.items()):
+            return
+        await asyncio.sleep(0.02)
+
+
 def init_params(spec: str, root_uri: str | None = None, options: dict | None = None) -> lsp.InitializeParams:
     return lsp.InitializeParams(capabilities=client_capabilities(spec), root_uri=root_uri,
                                 initialization_options=options or {"today": "2026-11-25"})

@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
 
 from tests.fakes.anthropic_fake import AnthropicFake  # noqa: E402
 from tests.fakes.http import FakeServer, Fault  # noqa: E402
-from tests.lsp.conftest import close  # noqa: E402
+from tests.lsp.conftest import close, next_publish  # noqa: E402
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -58,13 +58,13 @@ async def client(lsp_client: LanguageClient, fake: FakeServer):
 async def lens_title(client: LanguageClient, uri: str, want) -> str:
     """The code lens title once `want(title)` holds, waiting for re-publications (bounded)."""
     title = ""
-    for _ in range(20):
+    for _ in range(60):
         lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri)))
         title = lenses[0].command.title if lenses and lenses[0].command else ""
         if want(title):
             return title
-        await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 30)
+        await next_publish(client)
     raise AssertionError(f"lens never matched: {title!r}")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import socket
 import subprocess
@@ -13,7 +11,7 @@ import time
 import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
-from tests.lsp.conftest import ENV, close, init_params
+from tests.lsp.conftest import ENV, close, init_params, next_publish
 
 
 def frame(obj) -> bytes:
@@ -125,8 +123,7 @@ async def test_workspace_scan_reports_progress(tmp_path):
         ok = False
         for _ in range(100):
             # A clean prompt is published with no findings: the key being present is what tells it arrived.
-            with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
-                await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 5)
+            await next_publish(client)
             published = main.as_uri() in client.diagnostics
             diags = client.diagnostics.get(main.as_uri(), [])
             ends = [v for vals in client.progress_reports.values() for v in vals

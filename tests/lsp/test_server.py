@@ -33,13 +33,15 @@ async def open_doc(client: LanguageClient, uri: str, text: str = DOC, lang: str 
         text_document=lsp.TextDocumentItem(uri=uri, language_id=lang, version=1, text=text)))
 
 
-async def wait_diagnostics(client: LanguageClient, uri: str):
-    for _ in range(200):
-        diags = client.diagnostics.get(uri)
-        if diags is not None:
-            return diags
-        await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 30)
-    raise AssertionError("no diagnostics")
+async def wait_diagnostics(client: LanguageClient, uri: str, timeout: float = 60.0):
+    """The diagnostics last published for `uri`, waiting (bounded) for the first publish."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (diags := client.diagnostics.get(uri)) is None:
+        if loop.time() > deadline:
+            raise AssertionError(f"no diagnostics for {uri} within {timeout:g} s")
+        await asyncio.sleep(0.02)  # polled: see conftest.next_publish for why not wait_for_notification
+    return diags
 
 
 def pos_of(text: str, needle: str, extra: int = 0) -> lsp.Position:

@@ -7,7 +7,6 @@ content's end; a line past the last is the end of the text; a column inside a ch
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 import pytest
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 from lsprotocol import types as lsp
 from pygls.workspace import Workspace
 from pytest_lsp import LanguageClient
+from tests.lsp.conftest import next_publish
 
 from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.server import PromptServer
@@ -289,7 +289,7 @@ async def test_pushed_diagnostics_after_edits_with_odd_characters(client: Langua
         vr = [d for d in diags if d.code == "VR001"]
         if vr and span_text(text, vr[0].range, "utf-16") == "city":
             break
-        await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 30)
+        await next_publish(client)
     else:
         raise AssertionError(f"no VR001 on `city`: {client.diagnostics.get(uri)}")
     assert vr[0].range.start == lsp.Position(*ref_position(text, text.index("{{city}}") + 2, "utf-16"))

@@ -4,7 +4,6 @@ on an imported client or constant jumps to the module that defines it."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
-from tests.lsp.conftest import ENV, SERVER, close, init_params
+from tests.lsp.conftest import ENV, SERVER, close, init_params, next_publish
 from tests.lsp.test_server import pos_of, wait_diagnostics
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -93,7 +92,7 @@ async def test_an_edit_to_a_constants_module_republishes_its_open_dependents(cli
         after = [d for d in client.diagnostics.get(service_uri) or () if d.code == "MD003"]
         if len(after) > len(before):
             break
-        await asyncio.wait_for(client.wait_for_notification("textDocument/publishDiagnostics"), 30)
+        await next_publish(client)
     assert len(after) > len(before)
     assert any("`model` is `config.MODEL`, defined in" in r.message
                for d in after for r in d.related_information or [])
