@@ -205,10 +205,12 @@ def inlay_hints(ls, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
 
 
 async def code_lens(ls, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    # The analysis first: the scheduler had this handler wait for it, and while the hooks below await, a settings
+    # change (`initialized`, didChangeConfiguration) may drop it; the figures lens would then be missing for good.
+    a = _analysis(ls, params.text_document.uri)
     extra: list[lsp.CodeLens] = []
     for hook in ls.code_lens_hooks:  # e.g. the "Run" lens of the assist layer
         extra.extend(await hook(ls, params) or [])
-    a = _analysis(ls, params.text_document.uri)
     if a is not None and a.kind != "prompt":
         return code_features.code_lenses(a, ls.state.config.calls_per_month) + extra
     if a is None or a.report.tokens is None:
