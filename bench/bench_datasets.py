@@ -120,8 +120,8 @@ def make_dataset(path: Path, examples: int, total_mb: float, seed: int = 2024071
 
 CHILD = r"""
 import json, os, resource, sys, time
-from promptls.datasets import DatasetSettings, check_file
-from promptls.datasets.training import training_target
+from promptls.analysis.datasets import DatasetSettings, check_file
+from promptls.catalog.training import training_target
 from promptls.tokens import counter_for_tokenizer
 
 def status(key):
@@ -172,7 +172,7 @@ def run_cli(path: Path, out: Path) -> dict:
 
 def texts_of(path: Path) -> list[str]:
     """The texts check_file tokenises (message contents, tool-call names and arguments, tool definitions)."""
-    from promptls.datasets.formats import CHAT, Framing, validate
+    from promptls.documents.dataset.formats import CHAT, Framing, validate
 
     framing = Framing(3, 1, 3, len)
     texts: list[str] = []

@@ -32,7 +32,7 @@ from promptls.workspace import WorkspaceIndex
 t0 = time.perf_counter()
 index = WorkspaceIndex.build([sys.argv[1]])
 build = time.perf_counter() - t0
-from promptls.code.python_sites import extract_python
+from promptls.documents.code.python_sites import extract_python
 t0 = time.perf_counter()
 calls = 0
 for path, info in list(index.by_path.items()):

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from promptls.analysis.registry import RULES, Rule
+from promptls.core.registry import RULES, Rule
 
 START = "<!-- rules:start -->"
 END = "<!-- rules:end -->"

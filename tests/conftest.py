@@ -11,6 +11,8 @@ import pytest
 from lsprotocol import types as lsp
 from pytest_lsp.client import LanguageClient, default_feature
 
+import promptls.sections  # noqa: F401 (every owner declares its config section, as in the faces)
+
 os.environ.setdefault("PROMPTLS_STRICT", "1")  # a crashing rule fails the test instead of being logged
 # Response cache and usage ledger of every server the tests start go to a throwaway folder, never the user's.
 os.environ["PROMPTLS_STATE_DIR"] = tempfile.mkdtemp(prefix="promptls-tests-state-")

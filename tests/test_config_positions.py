@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from promptls import config
-from promptls.positions import LineIndex, Pos, Span
+from promptls.core.positions import LineIndex, Pos, Span
 
 
 def test_invalid_values_keep_defaults_with_messages():

@@ -51,7 +51,7 @@ def test_the_data_file_is_what_the_bench_measures_now() -> None:
 def test_reports_carry_the_bound(tmp_path: Path) -> None:
     from promptls.analysis.engine import analyze_path
     from promptls.config import Config
-    from promptls.figures import of_report
+    from promptls.core.figures import of_report
     from promptls.output.json_report import report_object
 
     path = tmp_path / "a.prompt"

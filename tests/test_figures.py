@@ -1,4 +1,4 @@
-"""The one way money and token counts are written (promptls.figures): a table of cases, and the property that a
+"""The one way money and token counts are written (promptls.core.figures): a table of cases, and the property that a
 non-zero cost is never written as zero."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promptls.figures import CallFigures, format_cost, format_count, share_bar
+from promptls.core.figures import CallFigures, format_cost, format_count, share_bar
 
 
 @pytest.mark.parametrize(

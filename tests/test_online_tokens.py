@@ -24,7 +24,7 @@ from tests.fakes.gemini_fake import GeminiFake  # noqa: E402
 from tests.fakes.http import FakeProvider, FakeServer, Fault  # noqa: E402
 from tests.fakes.openai_fake import OpenAIFake  # noqa: E402
 
-from promptls.providers.counting import LABEL, CountRequest, OnlineCounter, kind_for  # noqa: E402
+from promptls.router.counting import LABEL, CountRequest, OnlineCounter, kind_for  # noqa: E402
 from promptls.router.settings import parse_router_settings  # noqa: E402
 
 ENVS = {"anthropic": "PLS_COUNT_ANTHROPIC_KEY", "openai": "PLS_COUNT_OPENAI_KEY", "gemini": "PLS_COUNT_GEMINI_KEY"}

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 import promptls
-from promptls.analysis.findings import (
+from promptls.core.findings import (
     FileReport,
     Finding,
     Fix,
@@ -26,11 +26,11 @@ from promptls.analysis.findings import (
     TextEdit,
     TokenReport,
 )
-from promptls.analysis.registry import RULES
+from promptls.core.positions import Span
+from promptls.core.registry import RULES
 from promptls.output import FORMATS, render
 from promptls.output.github import escape_data, escape_property
 from promptls.output.text import format_cost, should_color
-from promptls.positions import Span
 
 REPO = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from tests.conftest import codes
 
-from promptls.analysis.registry import RULES
+from promptls.core.registry import RULES
 
 DOT_OK = """---
 model: gpt-5.2

@@ -92,8 +92,7 @@ def the(findings: list[tuple[str, str]], code: str) -> str:
 # -- the one safe read --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", KINDS)
 def test_safe_read_refuses_what_is_no_bounded_regular_file(tmp_path: Path, kind: str):
-    from promptls import safe_read
-
+    from promptls.core import safe_read
     target = make(kind, tmp_path / "target")
     with pytest.raises(safe_read.Refused, match=REASON[kind]):
         bounded(safe_read.read_bytes, target)
@@ -103,8 +102,7 @@ def test_safe_read_refuses_what_is_no_bounded_regular_file(tmp_path: Path, kind:
 
 
 def test_safe_read_reads_regular_files_up_to_the_cap(tmp_path: Path):
-    from promptls import safe_read
-
+    from promptls.core import safe_read
     (tmp_path / "f").write_bytes(b"x" * 100)
     assert safe_read.read_bytes(tmp_path / "f", 100) == b"x" * 100
     with pytest.raises(safe_read.Refused, match="file is 100 bytes, above the 99 bytes limit"):

@@ -22,11 +22,11 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from promptls.analysis.engine import analyze_path
-from promptls.analysis.findings import Severity
-from promptls.analysis.registry import RULES
 from promptls.analysis.rules.template import ISSUE_CODES
 from promptls.config import Config
-from promptls.documents.common import analyze_body
+from promptls.core.findings import Severity
+from promptls.core.registry import RULES
+from promptls.documents.prompt.common import analyze_body
 
 NPM_PACKAGES = ("handlebars@4.7.8", "mustache@4.2.0", "dotprompt@1.1.2")
 RENDER_JS = Path(__file__).parent / "engines" / "render.js"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from promptls.analysis.engine import analyze_path
 from promptls.config import Config
-from promptls.templates.render import render_handlebars
+from promptls.documents.templates.render import render_handlebars
 
 
 def test_stray_close_is_rendered_as_text_by_the_engine() -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from promptls.documents.frontmatter import split
-from promptls.templates.dotprompt_messages import Message, to_messages
-from promptls.templates.handlebars import analyze_handlebars
-from promptls.templates.render import render_handlebars
+from promptls.documents.prompt.frontmatter import split
+from promptls.documents.templates.dotprompt_messages import Message, to_messages
+from promptls.documents.templates.handlebars import analyze_handlebars
+from promptls.documents.templates.render import render_handlebars
 
 # Located as tests/conftest.py does (the `conformance` fixture cannot feed parametrize).
 _ROOT = Path(os.environ.get("PROMPTLS_CONFORMANCE") or Path(__file__).resolve().parents[2] / "shared" / "conformance")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from promptls.templates.handlebars import analyze_handlebars
-from promptls.templates.hb_parse import MAX_BLOCK_DEPTH
-from promptls.templates.model import TemplateInfo
+from promptls.documents.templates.handlebars import analyze_handlebars
+from promptls.documents.templates.hb_parse import MAX_BLOCK_DEPTH
+from promptls.documents.templates.model import TemplateInfo
 
 PREFIX = "---\nmodel: x\n---\n"  # the body sits after frontmatter: spans are document offsets
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from promptls.templates.jinja import analyze_jinja
-from promptls.templates.model import TemplateInfo
+from promptls.documents.templates.jinja import analyze_jinja
+from promptls.documents.templates.model import TemplateInfo
 
 PREFIX = "---\nname: x\n---\n"
 
@@ -31,7 +31,7 @@ def test_importing_the_jinja_api_does_not_import_jinja2() -> None:
     # The analyser module is loaded on first use, so server start-up stays fast.
     import importlib
 
-    mod = importlib.import_module("promptls.templates.jinja")
+    mod = importlib.import_module("promptls.documents.templates.jinja")
     assert "jinja2" not in mod.__dict__ and "jinja_analysis" not in mod.__dict__
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from promptls.templates.dotprompt_messages import to_messages
-from promptls.templates.render import RenderError, RenderLimitError, render_handlebars, render_jinja
+from promptls.documents.templates.dotprompt_messages import to_messages
+from promptls.documents.templates.render import RenderError, RenderLimitError, render_handlebars, render_jinja
 
 DATA = {
     "items": [{"n": "a"}, {"n": "b"}],

@@ -158,7 +158,7 @@ async def test_run_prompt_streams_into_a_new_document(client: LanguageClient, fa
     assert usage["sessionCalls"] == 1
     assert any(r["provider"] == "chat" and r["calls"] == 1 for r in usage["rows"])
     # Money goes out written by the one formatter; clients show it as sent (clients/vscode/src/usageChart.ts).
-    from promptls.figures import format_cost
+    from promptls.core.figures import format_cost
 
     assert usage["sessionCostText"] == format_cost(usage["sessionCostUsd"])
     assert all(r["costText"] == format_cost(float(r["cost_usd"] or 0)) for r in usage["rows"])

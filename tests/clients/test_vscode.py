@@ -329,7 +329,7 @@ def test_clean_prompt_figures_not_problems_and_one_cost_string(code_server: Code
     check = _run([str(PROMPTLS), "check", "--format", "json", str(code_server.workspace / "clean.prompt")],
                  timeout=120, cwd=code_server.workspace)
     data = json.loads(check.stdout)["files"][0]
-    from promptls.figures import format_cost
+    from promptls.core.figures import format_cost
 
     cost = format_cost(data["cost_usd"]) + "/call"
     text = _run([str(PROMPTLS), "check", str(code_server.workspace / "clean.prompt")], timeout=120,
@@ -517,7 +517,7 @@ def test_usage_page_is_a_webview_with_spend_charts(code_server: CodeServer, tmp_
     """Show Usage and Cost opens a webview drawing spend per day, provider and model from the server's ledger (a
     workspace promptls.toml points the server at a ledger written through the ledger's own API), money written as
     `figures.format_cost` writes it, the smallest non-zero spend still drawn."""
-    from promptls.figures import format_cost
+    from promptls.core.figures import format_cost
     from promptls.providers.base import Usage
     from promptls.router.ledger import Ledger
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from promptls.analysis.engine import analyze
-from promptls.code.actions import call_actions
+from promptls.analysis.fixes.actions import call_actions
 from promptls.config import Config
 
 TODAY = dt.date(2026, 11, 25)
@@ -308,7 +308,7 @@ def test_json_report_lists_calls(tmp_path):
 
 
 def test_typescript_fix_on_a_call_without_options_object():
-    from promptls.code.ts_sites import parse_tree
+    from promptls.documents.code.ts_sites import parse_tree
 
     text = ('import Anthropic from "@anthropic-ai/sdk";\nconst c = new Anthropic({ timeout: 5000 });\n'
             "c.messages.create();\n")
@@ -320,7 +320,7 @@ def test_typescript_fix_on_a_call_without_options_object():
 
 
 def test_typescript_legacy_deprecated_limits_and_secrets():
-    from promptls.code.ts_sites import parse_tree
+    from promptls.documents.code.ts_sites import parse_tree
 
     key = "sk-proj-" + "Zk3" * 10
     text = f'''import Anthropic from "@anthropic-ai/sdk";

@@ -13,10 +13,10 @@ import types
 
 import pytest
 
-from promptls.analysis.findings import Fix, TextEdit
-from promptls.code import edits_python as ep
-from promptls.code.python_sites import extract_python
-from promptls.positions import Span
+from promptls.analysis.fixes import edits_python as ep
+from promptls.core.findings import Fix, TextEdit
+from promptls.core.positions import Span
+from promptls.documents.code.python_sites import extract_python
 
 
 def apply(text: str, fix: Fix) -> str:

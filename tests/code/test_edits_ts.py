@@ -10,11 +10,11 @@ import subprocess
 
 import pytest
 
-from promptls.analysis.findings import Fix, TextEdit
-from promptls.code import edits_ts
-from promptls.code.model import CodeDocument
-from promptls.code.ts_sites import extract_ts, parse_tree
-from promptls.positions import Span
+from promptls.analysis.fixes import edits_ts
+from promptls.core.findings import Fix, TextEdit
+from promptls.core.positions import Span
+from promptls.documents.code.model import CodeDocument
+from promptls.documents.code.ts_sites import extract_ts, parse_tree
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not on PATH: the generated JavaScript cannot be run")

@@ -7,9 +7,9 @@ import ast
 
 import pytest
 
-from promptls.code import python_sites
-from promptls.code.model import UNKNOWN, CodeDocument
-from promptls.code.python_sites import extract_python
+from promptls.documents.code import python_sites
+from promptls.documents.code.model import UNKNOWN, CodeDocument
+from promptls.documents.code.python_sites import extract_python
 
 
 def src(text: str, span) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from promptls.code import ts_sites
-from promptls.code.model import UNKNOWN, CodeDocument
-from promptls.code.ts_sites import extract_ts, unescape_js
+from promptls.documents.code import ts_sites
+from promptls.documents.code.model import UNKNOWN, CodeDocument
+from promptls.documents.code.ts_sites import extract_ts, unescape_js
 
 
 def src(doc: CodeDocument, span) -> str:

@@ -1,4 +1,4 @@
-"""Tests for promptls.datasets: every DS rule on realistic JSONL, exact spans, the streaming file path agreeing
+"""Tests for promptls.analysis.datasets: every DS rule on realistic JSONL, exact spans, the streaming file path agreeing
 with the in-memory one, the summary figures against an independent tiktoken computation, sniffing, caps."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from promptls.datasets import DatasetSettings, check_file, check_text, looks_like_dataset
-from promptls.datasets import check as check_module
-from promptls.positions import LineIndex
+from promptls.analysis.datasets import DatasetSettings, check_file, check_text, looks_like_dataset
+from promptls.analysis.datasets import check as check_module
+from promptls.core.positions import LineIndex
 from promptls.tokens import get_encoding
 
 SYSTEM = "You are Acme Cloud's support assistant. Answer briefly and link the relevant docs page."
@@ -379,12 +379,12 @@ def test_tool_definitions_and_images_make_the_count_approximate():
 
 
 def test_reservoir_p95_is_exact_below_its_size_and_bounded_above():
-    reservoir = check_module._Reservoir(size=100)
+    reservoir = check_module.Reservoir(size=100)
     for value in range(1, 1001):
         reservoir.add(value)
     assert len(reservoir.values) == 100
     assert 850 <= reservoir.percentile(95) <= 1000
-    small = check_module._Reservoir(size=100)
+    small = check_module.Reservoir(size=100)
     for value in (5, 1, 4, 2, 3):
         small.add(value)
     assert small.percentile(95) == 5 and small.percentile(50) == 3
@@ -477,7 +477,7 @@ def test_arbitrary_json_shapes_never_crash_and_spans_stay_on_their_line(tmp_path
 def test_an_oversized_line_in_the_editor_is_a_finding_not_parsed(monkeypatch):
     """The editor's in-memory path reports a line over MAX_LINE_BYTES like check_file does, without parsing or
     tokenising it (a 50 MB line took a minute and 2.6 GB before), and both paths agree."""
-    from promptls.datasets.check import check_text
+    from promptls.analysis.datasets.check import check_text
 
     rows = clean_examples()
     long_row = chat("é" * 3000, "ok")  # 2 bytes per é: over the limit in bytes though under it in characters

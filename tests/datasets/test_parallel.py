@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from promptls.datasets import DatasetSettings, check_file
-from promptls.datasets.check import MAX_FINDINGS_PER_CODE
-from promptls.datasets.parallel import check_parallel, merged_reservoir, split_ranges
+from promptls.analysis.datasets import DatasetSettings, check_file
+from promptls.analysis.datasets.check import MAX_FINDINGS_PER_CODE
+from promptls.analysis.datasets.parallel import check_parallel, merged_reservoir, split_ranges
 
 SETTINGS = DatasetSettings(max_example_tokens=60)
 SYSTEMS = [

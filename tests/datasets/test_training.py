@@ -1,4 +1,4 @@
-"""Tests for promptls.datasets.training: the bundled fine-tuning table, model resolution, overrides, validation."""
+"""Tests for promptls.catalog.training: the bundled fine-tuning table, model resolution, overrides, validation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from promptls.datasets.training import (
+from promptls.catalog.training import (
     base_model_name,
     finetune_table,
     parse_table,

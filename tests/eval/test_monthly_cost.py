@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from promptls.figures import CallFigures, monthly_usd
+from promptls.core.figures import CallFigures, monthly_usd
 
 PROMPT = """---
 model: gpt-4o-mini

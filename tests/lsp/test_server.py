@@ -137,7 +137,7 @@ async def test_one_cost_string_on_every_surface(fresh: LanguageClient, tmp_path)
     import subprocess
     import sys
 
-    from promptls.figures import format_cost
+    from promptls.core.figures import format_cost
 
     client = fresh
     statuses: list[dict] = []

@@ -17,10 +17,10 @@ from pygls.workspace import Workspace
 from pytest_lsp import LanguageClient
 from tests.lsp.conftest import next_publish
 
+from promptls.core.positions import LineIndex, Pos
 from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.server import PromptServer
 from promptls.lsp.text import TextDocument, TextWorkspace, with_text_model
-from promptls.positions import LineIndex, Pos
 
 ENCODINGS = ("utf-8", "utf-16", "utf-32")
 # Line breaks for str.splitlines but not for LSP, LSP's three, astral characters, a ZWJ sequence, combining marks

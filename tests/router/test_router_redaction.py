@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from promptls.cli import main
-from promptls.secrets import RedactingFilter, redact_text, register_key_envs
+from promptls.core.secrets import RedactingFilter, redact_text, register_key_envs
 
 PROMPT = "---\nmodel: openai/gpt-4o-mini\n---\nSay hello.\n"
 

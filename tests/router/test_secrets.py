@@ -1,11 +1,11 @@
-"""Secret-shape detection and redaction (promptls.secrets). Keys are assembled at run time."""
+"""Secret-shape detection and redaction (promptls.core.secrets). Keys are assembled at run time."""
 
 from __future__ import annotations
 
 import secrets as pysecrets
 import string
 
-from promptls.secrets import find_secrets, redact, redact_key
+from promptls.core.secrets import find_secrets, redact, redact_key
 
 ALNUM = string.ascii_letters + string.digits
 

@@ -13,7 +13,7 @@ import pytest
 from tests.router.test_router_cli import PROMPT, _toml
 
 from promptls.cli import main
-from promptls.figures import format_cost
+from promptls.core.figures import format_cost
 from promptls.providers.base import Usage
 from promptls.router.ledger import Ledger
 

@@ -14,7 +14,7 @@ import pytest
 
 from promptls import config as cfgmod
 from promptls.analysis.engine import analyze_path
-from promptls.code.python_sites import extract_python
+from promptls.documents.code.python_sites import extract_python
 from promptls.workspace import WorkspaceIndex, list_python_files
 
 ROOT = Path(__file__).parent / "fixtures" / "llmapp"

@@ -9,7 +9,7 @@ from promptls.analysis.context import Context
 from promptls.analysis.rules.models import model_findings
 from promptls.catalog import load_catalog
 from promptls.config import Config, from_dict
-from promptls.positions import Span
+from promptls.core.positions import Span
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_deployments_config():
 
 
 def test_self_hosted_detection():
-    from promptls.code.endpoints import is_self_hosted
+    from promptls.documents.code.endpoints import is_self_hosted
 
     for url in ("http://vllm:8000/v1", "http://localhost:11434/v1", "http://127.0.0.1:1234/v1", "http://10.0.0.7/v1",
                 "http://tgi.internal/v1", "http://gpu-box.local:8080"):

@@ -9,16 +9,17 @@ import datetime as _dt
 import logging
 import os
 
-from promptls.analysis.context import Context, PartialLookup, fs_partials
-from promptls.analysis.findings import FileReport, Finding, Severity
+from promptls.analysis.context import Context
 from promptls.analysis.rules import ALL_CHECKS
 from promptls.analysis.suppress import apply
 from promptls.config import Config
+from promptls.core.findings import FileReport, Finding, Severity
+from promptls.core.positions import LineIndex, Span
+from promptls.core.safe_read import BINARY_SNIFF_CHARS, Refused, binary_reason, check_regular, read_bytes, read_head
+from promptls.documents.kinds import kind_of
 from promptls.documents.load import parse_document
-from promptls.documents.model import PromptDocument
-from promptls.kinds import kind_of
-from promptls.positions import LineIndex, Span
-from promptls.safe_read import BINARY_SNIFF_CHARS, Refused, binary_reason, check_regular, read_bytes, read_head
+from promptls.documents.partials import PartialLookup, fs_partials
+from promptls.documents.prompt.model import PromptDocument
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = f
 
 def _analyze_code(path: str, text: str, ctx: Context, workspace=None) -> tuple[object, FileReport]:
     from promptls.analysis.rules import code as code_rules
-    from promptls.code.load import parse_code
+    from promptls.documents.code.load import parse_code
 
     language = ctx.config.code_language_for(path) or "python"
     env = None
@@ -114,7 +115,7 @@ def _analyze_code(path: str, text: str, ctx: Context, workspace=None) -> tuple[o
 
 
 def dataset_settings(config: Config):
-    from promptls.datasets import DatasetSettings
+    from promptls.analysis.datasets import DatasetSettings
 
     return DatasetSettings(model=config.dataset_model, epochs=config.dataset_epochs,
                            max_example_tokens=config.dataset_max_example_tokens,
@@ -122,7 +123,7 @@ def dataset_settings(config: Config):
 
 
 def _analyze_dataset(path: str, text: str, ctx: Context, limit_lines: int | None = None) -> tuple[object, FileReport]:
-    from promptls.datasets import check_text
+    from promptls.analysis.datasets import check_text
 
     result = check_text(text, dataset_settings(ctx.config), limit_lines=limit_lines)
     return result, _dataset_report(path, result, ctx.config)
@@ -138,8 +139,8 @@ def analyze_dataset_prefix(path: str, text: str, config: Config, limit_lines: in
 def _dataset_path(path: str, config: Config) -> FileReport:
     """`check` on a dataset: one streaming pass over the file, never the whole text in memory; a large file in
     several forked processes, one byte range each (the same result)."""
-    from promptls.datasets import check_file
-    from promptls.datasets.parallel import PARALLEL_MIN_BYTES
+    from promptls.analysis.datasets import check_file
+    from promptls.analysis.datasets.parallel import PARALLEL_MIN_BYTES
 
     try:
         size = check_regular(path, config.dataset_max_bytes, "datasets.max-bytes")

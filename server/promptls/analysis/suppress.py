@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from promptls.analysis.findings import Finding
-from promptls.analysis.registry import matches
 from promptls.config import Config
-from promptls.documents.model import PromptDocument
-from promptls.positions import LineIndex, Span
+from promptls.core.findings import Finding
+from promptls.core.positions import LineIndex, Span
+from promptls.core.registry import matches
+from promptls.documents.prompt.model import PromptDocument
 
 _DIRECTIVE = re.compile(r"promptls-ignore(?P<file>-file)?(?:[: \t]+(?P<codes>[A-Za-z0-9_, \t-]+))?")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from .postfilter import strip_fences
-from .prompts import BUILTIN_ACTIONS, PROMPT_ONLY, action_messages, fill_template
-from .settings import AssistSettings
+from promptls.assist.postfilter import strip_fences
+from promptls.assist.prompts import BUILTIN_ACTIONS, PROMPT_ONLY, action_messages, fill_template
+from promptls.assist.settings import AssistSettings
 
 PROMPT_SUFFIXES = (".prompt", ".prompty")
 
@@ -128,6 +128,5 @@ def _new_name(path: str, tag: str) -> str:
 
 def prompt_body_offsets(text: str) -> tuple[int, int]:
     """Start and end of the template body (after the frontmatter) of a prompt file."""
-    from ..documents import frontmatter as fm
-
+    from promptls.documents.prompt import frontmatter as fm
     return fm.split(text).body_start, len(text)

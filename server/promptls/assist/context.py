@@ -13,8 +13,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..router.privacy import excluded
-from .prompts import Snippet
+from promptls.assist.prompts import Snippet
+from promptls.router.privacy import excluded
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _WINDOW_LINES = 16

@@ -5,7 +5,7 @@ Users see this text (a message box, the command's result); the stack trace goes 
 
 from __future__ import annotations
 
-from ..providers.errors import BudgetExceeded, ErrorKind, NoProviderAvailable, PrivacyBlocked, ProviderError
+from promptls.providers.errors import BudgetExceeded, ErrorKind, NoProviderAvailable, PrivacyBlocked, ProviderError
 
 _HINTS = {
     ErrorKind.AUTH: "check the key in the provider's api_key_env variable",

@@ -17,15 +17,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..providers.base import TextDelta
-from ..providers.errors import ProviderError, RouterError
-from ..router import LLMRequest
-from .context import RecentEdits, build_context
-from .errors import explain_failure
-from .postfilter import postfilter, strip_fences, wants_multiline
-from .prefix_cache import PrefixCache
-from .prompts import chat_completion_messages, fim_messages
-from .service import Assist
+from promptls.assist.context import RecentEdits, build_context
+from promptls.assist.errors import explain_failure
+from promptls.assist.postfilter import postfilter, strip_fences, wants_multiline
+from promptls.assist.prefix_cache import PrefixCache
+from promptls.assist.prompts import chat_completion_messages, fim_messages
+from promptls.assist.service import Assist
+from promptls.providers.base import TextDelta
+from promptls.providers.errors import ProviderError, RouterError
+from promptls.router import LLMRequest
 
 log = logging.getLogger("promptls.assist")
 

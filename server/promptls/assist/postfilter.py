@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .prompts import CURSOR
+from promptls.assist.prompts import CURSOR
 
 _FENCE = re.compile(r"^\s*```[\w+.-]*[ \t]*\n?")
 _OPEN = {"(": ")", "[": "]", "{": "}"}

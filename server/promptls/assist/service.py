@@ -12,9 +12,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from ..router import LLMRequest, Outcome, Router, RouterEvent, parse_router_settings
-from ..router.settings import RouterSettings
-from .settings import AssistSettings, parse_assist_settings
+from promptls.assist.settings import AssistSettings, parse_assist_settings
+from promptls.router import LLMRequest, Outcome, Router, RouterEvent, parse_router_settings
+from promptls.router.settings import RouterSettings
 
 log = logging.getLogger("promptls.assist")
 
@@ -85,13 +85,13 @@ class Assist:
         return self._counter.count(text)
 
     def _make_counter(self) -> Any:
-        from ..tokens import counter_for_tokenizer
+        from promptls.tokens import counter_for_tokenizer
 
         tokenizer = "o200k_base"
         model = self.completion_model()
         if model:
             try:
-                from ..catalog import load_catalog
+                from promptls.catalog import load_catalog
 
                 info = load_catalog().resolve(model).info
                 if info is not None and info.tokenizer:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptls.config.sections import Section, declare
+
 RESULT_MODES = ("replace", "insert_below", "new_file", "show")
 PLACEHOLDERS = ("selection", "file", "language", "diagnostics", "instruction")
 
@@ -164,3 +166,7 @@ def _unknown_placeholders(template: str) -> list[str]:
 
 def _snake(key: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in key)
+
+
+#: The assist layer's part of the configuration schema (`[assist]`; no JSON Schema yet: editors send camelCase).
+SECTION: Section[AssistSettings] = declare(Section("assist", ("assist",), parse_assist_settings, dict))

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from promptls.config import Config
-from promptls.documents import dotprompt, plain, prompty
-from promptls.documents import frontmatter as fmmod
-from promptls.documents.model import ModelRef, PromptDocument
+from promptls.documents.prompt import dotprompt, plain, prompty
+from promptls.documents.prompt import frontmatter as fmmod
+from promptls.documents.prompt.model import ModelRef, PromptDocument
 
 PROMPT_SUFFIXES = (".prompt", ".prompty")
 _JINJA_HINT = re.compile(r"\{%-?\s*\w|\{#|\{\{[^}]*\|\s*\w+")

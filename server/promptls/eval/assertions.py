@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Assertion, Case
-from .safe_expr import ExprError, compile_expr, evaluate
+from promptls.eval.model import Assertion, Case
+from promptls.eval.safe_expr import ExprError, compile_expr, evaluate
 
 Judge = Callable[[Assertion, str, str], Awaitable[tuple[bool, float, str]]]
 

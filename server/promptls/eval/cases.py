@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import yamlpos
-from .model import Assertion, Case, Finding, PromptSpec, Suite, TargetSpec
-from .names import PROMPT_SUFFIXES, PROMPTFOO_NAMES, TESTS_SUFFIXES
-from .safe_expr import ExprError, compile_expr
+from promptls.eval import yamlpos
+from promptls.eval.model import Assertion, Case, Finding, PromptSpec, Suite, TargetSpec
+from promptls.eval.names import PROMPT_SUFFIXES, PROMPTFOO_NAMES, TESTS_SUFFIXES
+from promptls.eval.safe_expr import ExprError, compile_expr
 
 TEXT_TYPES = {"equals", "contains", "icontains", "contains-any", "icontains-any", "contains-all", "icontains-all",
               "regex", "starts-with", "is-json", "contains-json", "json-schema"}

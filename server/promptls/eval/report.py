@@ -7,7 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from .runner import CaseResult, EvalReport, ModelSummary
+from promptls.eval.runner import CaseResult, EvalReport, ModelSummary
 
 
 def _r(v: float | None, nd: int) -> float | None:

@@ -19,12 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptls.eval.assertions import Answer, AssertResult, check, output_schema_check, score_case
+from promptls.eval.cases import parse_provider_id
+from promptls.eval.model import Assertion, Case, Finding, PromptSpec, Suite, TargetSpec
+from promptls.eval.settings import EvalSettings
 from promptls.router.settings import KINDS, ProviderSettings, RouterSettings
-
-from .assertions import Answer, AssertResult, check, output_schema_check, score_case
-from .cases import parse_provider_id
-from .model import Assertion, Case, Finding, PromptSpec, Suite, TargetSpec
-from .settings import EvalSettings
 
 log = logging.getLogger("promptls.eval")
 
@@ -201,8 +200,7 @@ class _Prompts:
     def schema(self, prompt: PromptSpec) -> dict[str, Any] | None:
         if prompt.path not in self._schemas:
             from promptls.documents.load import parse_document
-
-            from .schema import output_schema
+            from promptls.eval.schema import output_schema
 
             try:
                 self._schemas[prompt.path] = output_schema(parse_document(prompt.path, prompt.text, self.config))
@@ -576,7 +574,7 @@ def _judge_messages(rubric: str, output: str) -> list[dict[str, str]]:
 
 
 def parse_verdict(text: str) -> tuple[bool, float, str]:
-    from .assertions import _NOT_JSON, find_json
+    from promptls.eval.assertions import _NOT_JSON, find_json
 
     v = find_json(text)
     if v is _NOT_JSON or not isinstance(v, dict) or not isinstance(v.get("pass"), bool):

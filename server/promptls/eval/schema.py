@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from promptls.documents.model import PromptDocument
+from promptls.documents.prompt.model import PromptDocument
 
 _JSON_TYPES = {"string", "number", "integer", "boolean", "null", "object", "array"}
 _PICO_KEY = re.compile(r"^(?P<name>[^?(]+?)(?P<opt>\?)?(?:\((?P<args>[^)]*)\))?$")

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptls.config.sections import Section, declare
+
 
 @dataclass(slots=True)
 class EvalSettings:
@@ -87,3 +89,8 @@ def parse_eval_settings(raw: Mapping[str, Any] | None) -> tuple[EvalSettings, li
             else:
                 errors.append(f"'{where}' must be a list of provider names, got {value!r}")
     return out, errors
+
+
+#: Prompt tests' part of the configuration schema (`[eval]`).
+SECTION: Section[EvalSettings] = declare(Section("eval", ("eval",), parse_eval_settings,
+                                                 lambda: {"eval": EVAL_SETTINGS_SCHEMA}))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from promptls.analysis.findings import Finding, Fix, Related, Severity
-from promptls.analysis.registry import RULES
-from promptls.positions import LineIndex, Span
+from promptls.core.findings import Finding, Fix, Related, Severity
+from promptls.core.positions import LineIndex, Span
+from promptls.core.registry import RULES
 
 SEVERITY = {
     Severity.ERROR: lsp.DiagnosticSeverity.Error,

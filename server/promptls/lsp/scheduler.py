@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from promptls.lsp import features
+from promptls.lsp.features import prompt as features
 
 if TYPE_CHECKING:
     from promptls.lsp.server import PromptServer

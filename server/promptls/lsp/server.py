@@ -23,8 +23,11 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from promptls import __version__
-from promptls.lsp import eval_features, features, log_filters
+from promptls import sections as _sections  # noqa: F401 (every owner declares its config section)
+from promptls.lsp import log_filters
 from promptls.lsp.convert import to_diagnostic
+from promptls.lsp.features import eval as eval_features
+from promptls.lsp.features import prompt as features
 from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.scheduler import Scheduler
 from promptls.lsp.state import Analysis, ServerState, scan_partials
@@ -77,7 +80,7 @@ class PromptServer(LanguageServer):
 
     def kind_of(self, uri: str) -> str | None:
         """What the document is to promptls ("prompt", "code", "dataset") or None when it is not analysed."""
-        from promptls.kinds import kind_of
+        from promptls.documents.kinds import kind_of
 
         path = self.path_of(uri)
         head = None
@@ -300,7 +303,7 @@ def create_server() -> PromptServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: PromptServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        from promptls.lsp.online_tokens import on_save  # online counts on save only, never per keystroke
+        from promptls.lsp.features.tokens import on_save  # online counts on save only, never per keystroke
 
         await on_save(ls, params.text_document.uri)
         await ls.sync_modules([ls.path_of(params.text_document.uri)])
@@ -333,7 +336,7 @@ def create_server() -> PromptServer:
 
     features.register(server)
     try:
-        from promptls.lsp.assist_features import register as register_assist
+        from promptls.lsp.features.assist import register as register_assist
     except ImportError:
         register_assist = None
     if register_assist is not None:
@@ -370,7 +373,7 @@ async def _index_workspace(ls: PromptServer) -> None:
     """The one background job after `initialized`: Dotprompt partials (a bounded walk), then the source-module
     index of `workspace/`, both off the event loop, with `$/progress` begin/report/end when the client allows it.
     The two listings stay apart: modules come from `git ls-files` (so .gitignore holds), partials from a walk."""
-    from promptls.lsp.features import _INDEX_LOCK  # shared with the lazy build a first analysis may start
+    from promptls.lsp.features.prompt import _INDEX_LOCK  # shared with the lazy build a first analysis may start
 
     root = ls.state.root
     token = None

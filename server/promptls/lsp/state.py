@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptls import config as cfgmod
-from promptls.analysis.findings import FileReport
 from promptls.config import Config
-from promptls.positions import LineIndex
+from promptls.core.findings import FileReport
+from promptls.core.positions import LineIndex
 
 if TYPE_CHECKING:
-    from promptls.documents.model import PromptDocument
+    from promptls.documents.prompt.model import PromptDocument
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class ServerState:
             p = str(cand)
             if p in self.open_texts:
                 return p, self.open_texts[p]
-        from promptls.analysis.context import fs_partials, read_partial
+        from promptls.documents.partials import fs_partials, read_partial
 
         found = fs_partials(name, from_path)
         if found is not None:

@@ -19,7 +19,7 @@ from pygls.workspace import Workspace
 from pygls.workspace import text_document as _pygls_doc
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
-from promptls.positions import LineIndex, Pos
+from promptls.core.positions import LineIndex, Pos
 
 
 def encoding_name(kind: Any) -> str:

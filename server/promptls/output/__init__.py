@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from promptls.analysis.findings import FileReport
+from promptls.core.findings import FileReport
 from promptls.output.github import render_github
 from promptls.output.json_report import render_json
 from promptls.output.sarif import render_sarif

@@ -9,7 +9,7 @@ IO001 finding, so that ignoring IO001 in the configuration silences them here to
 
 from __future__ import annotations
 
-from promptls.analysis.findings import FileReport, Severity
+from promptls.core.findings import FileReport, Severity
 from promptls.output.located import locate
 
 COMMANDS = {

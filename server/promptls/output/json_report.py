@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from promptls.analysis.findings import FileReport
-from promptls.figures import monthly_usd
+from promptls.core.figures import monthly_usd
+from promptls.core.findings import FileReport
+from promptls.core.positions import Pos
 from promptls.output.located import LocatedFile, locate
 from promptls.output.summary import summarize
-from promptls.positions import Pos
 
 # 2: `kind`, `dataset`, `calls` per file; kinds, calls and examples in the summary. 3: tokens.error_pct.
 # 4: `monthly_usd` per file and per call (cost per call x `[cost] calls-per-month`; null when either is unknown).

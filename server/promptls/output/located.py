@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from promptls.analysis.findings import FileReport, Finding
+from promptls.core.findings import FileReport, Finding
+from promptls.core.positions import LineIndex, Range, Span
 from promptls.output.paths import display_path
-from promptls.positions import LineIndex, Range, Span
 
 
 @dataclass(slots=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from promptls.analysis.findings import FileReport, Finding, Fix, Severity
-from promptls.analysis.registry import RULES
+from promptls.core.findings import FileReport, Finding, Fix, Severity
+from promptls.core.positions import Span
+from promptls.core.registry import RULES
 from promptls.output import paths
 from promptls.output.located import LocatedFile, locate
-from promptls.positions import Span
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from promptls.analysis.findings import FileReport, Severity
+from promptls.core.findings import FileReport, Severity
 
 
 @dataclass(slots=True)

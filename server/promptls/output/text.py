@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from promptls.analysis.findings import FileReport, Severity, TokenReport
-from promptls.figures import format_cost, of_report
+from promptls.core.figures import format_cost, of_report
+from promptls.core.findings import FileReport, Severity, TokenReport
 from promptls.output.located import LocatedFile, locate
 from promptls.output.summary import Summary, summarize
 

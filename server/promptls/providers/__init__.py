@@ -9,11 +9,18 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from .base import ChatRequest, Done, Probe, Provider, StreamEvent, TextDelta, ToolCall, Usage
-from .errors import BudgetExceeded, ErrorKind, NoProviderAvailable, PrivacyBlocked, ProviderError, RouterError
+from promptls.providers.base import ChatRequest, Done, Probe, Provider, StreamEvent, TextDelta, ToolCall, Usage
+from promptls.providers.errors import (
+    BudgetExceeded,
+    ErrorKind,
+    NoProviderAvailable,
+    PrivacyBlocked,
+    ProviderError,
+    RouterError,
+)
 
 if TYPE_CHECKING:
-    from ..router.settings import ProviderSettings
+    from promptls.providers.settings import ProviderSettings
 
 _MODULES = {
     "anthropic": ("anthropic_api", "AnthropicProvider"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import (
+from promptls.providers.base import (
     ChatRequest,
     Done,
     Opened,
@@ -23,9 +23,9 @@ from .base import (
     missing_terminal,
     with_sampling,
 )
-from .classify import classify_exception
-from .errors import ProviderError
-from .sdk_client import SDKProvider, fit_kwargs
+from promptls.providers.classify import classify_exception
+from promptls.providers.errors import ProviderError
+from promptls.providers.sdk_client import SDKProvider, fit_kwargs
 
 DEFAULT_MAX_TOKENS = 1024
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .errors import ErrorKind, ProviderError
+from promptls.providers.errors import ErrorKind, ProviderError
 
 if TYPE_CHECKING:
-    from ..router.settings import ProviderSettings
+    from promptls.providers.settings import ProviderSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ErrorKind, ProviderError
-from .retry_hints import google_quota_ids, retry_after_from_google_details, retry_after_from_headers
+from promptls.providers.errors import ErrorKind, ProviderError
+from promptls.providers.retry_hints import google_quota_ids, retry_after_from_google_details, retry_after_from_headers
 
 # Substrings (lower-case) that mark a context-window overflow in the error bodies of OpenAI, Anthropic, Gemini,
 # vLLM, TGI, llama.cpp server, LM Studio and Ollama.

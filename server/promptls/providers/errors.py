@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from ..secrets import redact_text
+from promptls.core.secrets import redact_text
 
 
 class ErrorKind(Enum):

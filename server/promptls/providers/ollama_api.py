@@ -9,10 +9,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import ChatRequest, Done, Probe, StreamEvent, TextDelta, ToolCall, Usage, is_loopback_url, missing_terminal
-from .classify import classify_exception
-from .errors import ErrorKind, ProviderError
-from .sdk_client import SDKProvider
+from promptls.providers.base import (
+    ChatRequest,
+    Done,
+    Probe,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+    is_loopback_url,
+    missing_terminal,
+)
+from promptls.providers.classify import classify_exception
+from promptls.providers.errors import ErrorKind, ProviderError
+from promptls.providers.sdk_client import SDKProvider
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import (
+from promptls.providers.base import (
     ChatRequest,
     Done,
     Opened,
@@ -26,9 +26,9 @@ from .base import (
     missing_terminal,
     with_sampling,
 )
-from .classify import classify_exception
-from .errors import ProviderError
-from .sdk_client import SDKProvider, fit_kwargs
+from promptls.providers.classify import classify_exception
+from promptls.providers.errors import ProviderError
+from promptls.providers.sdk_client import SDKProvider, fit_kwargs
 
 OPENAI_URL = "https://api.openai.com/v1"
 

@@ -9,8 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .base import Probe, Provider
-from .errors import ErrorKind, ProviderError
+from promptls.providers.base import Probe, Provider
+from promptls.providers.errors import ErrorKind, ProviderError
 
 log = logging.getLogger("promptls.providers")
 
@@ -98,7 +98,7 @@ class SDKProvider(Provider):
             await self._close_client(client)
 
     async def _timed_probe(self, call: Callable[[], Awaitable[str]]) -> Probe:
-        from .classify import classify_exception
+        from promptls.providers.classify import classify_exception
 
         if (why := self.unusable_reason()) is not None:
             return Probe(False, None, why)

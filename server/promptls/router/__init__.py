@@ -10,9 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .core import Router
-    from .settings import ROUTER_SETTINGS_SCHEMA, RouterSettings, parse_router_settings
-    from .types import Completion, LLMRequest, Outcome, RouterEvent
+    from promptls.router.core import Router
+    from promptls.router.settings import ROUTER_SETTINGS_SCHEMA, RouterSettings, parse_router_settings
+    from promptls.router.types import Completion, LLMRequest, Outcome, RouterEvent
 
 _WHERE = {
     "Router": ".core",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..providers.errors import ErrorKind, ProviderError
+from promptls.providers.errors import ErrorKind, ProviderError
 
 _REQUEST_SPECIFIC = {ErrorKind.BAD_REQUEST, ErrorKind.NOT_FOUND, ErrorKind.CONTEXT_OVERFLOW, ErrorKind.CONTENT_FILTERED}
 LONG_COOLDOWN_S = 3600.0

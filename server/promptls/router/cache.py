@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..providers.base import ChatRequest, TextDelta, ToolCall, Usage
-from .state_files import state_file
+from promptls.providers.base import ChatRequest, TextDelta, ToolCall, Usage
+from promptls.router.state_files import state_file
 
 log = logging.getLogger("promptls.router.cache")
 

@@ -25,23 +25,23 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..providers import create_provider
-from ..providers.base import ChatRequest, Done, Probe, Provider, TextDelta, ToolCall, Usage
-from ..providers.errors import BudgetExceeded, ErrorKind, NoProviderAvailable, PrivacyBlocked, ProviderError
-from ..providers.sdk_client import key_fingerprint
-from ..secrets import install_log_redaction, redact_text
-from . import pricing
-from .breaker import Breakers
-from .cache import CachedAnswer, ResponseCache, cache_key, is_sampled
-from .coalesce import Coalescer
-from .deadline import guarded
-from .ledger import Ledger, LedgerWriter, Refusal, Reservation
-from .policy import retry_delay
-from .pricing import FREE_KINDS, count_usage, estimate_prompt_tokens, price_usd
-from .privacy import excluded, redact_messages
-from .settings import DEFAULT_DEADLINES, Deadlines, RouterSettings
-from .state import FlightLocks, StateBackend, open_state
-from .types import Completion, LazyCost, LLMRequest, Outcome, RouterEvent
+from promptls.core.secrets import install_log_redaction, redact_text
+from promptls.providers import create_provider
+from promptls.providers.base import ChatRequest, Done, Probe, Provider, TextDelta, ToolCall, Usage
+from promptls.providers.errors import BudgetExceeded, ErrorKind, NoProviderAvailable, PrivacyBlocked, ProviderError
+from promptls.providers.sdk_client import key_fingerprint
+from promptls.router import pricing
+from promptls.router.breaker import Breakers
+from promptls.router.cache import CachedAnswer, ResponseCache, cache_key, is_sampled
+from promptls.router.coalesce import Coalescer
+from promptls.router.deadline import guarded
+from promptls.router.ledger import Ledger, LedgerWriter, Refusal, Reservation
+from promptls.router.policy import retry_delay
+from promptls.router.pricing import FREE_KINDS, count_usage, estimate_prompt_tokens, price_usd
+from promptls.router.privacy import excluded, redact_messages
+from promptls.router.settings import DEFAULT_DEADLINES, Deadlines, RouterSettings
+from promptls.router.state import FlightLocks, StateBackend, open_state
+from promptls.router.types import Completion, LazyCost, LLMRequest, Outcome, RouterEvent
 
 log = logging.getLogger("promptls.router")
 

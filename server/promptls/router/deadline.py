@@ -13,9 +13,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..providers.base import Done, Opened
-from ..providers.errors import ErrorKind, ProviderError
-from .settings import Deadlines
+from promptls.providers.base import Done, Opened
+from promptls.providers.errors import ErrorKind, ProviderError
+from promptls.router.settings import Deadlines
 
 
 async def guarded(

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..providers.base import Usage
-from .state_files import state_file
+from promptls.providers.base import Usage
+from promptls.router.state_files import state_file
 
 STALE_RESERVATION_S = 3600.0
 
@@ -255,3 +255,24 @@ class LedgerWriter:
     async def aclose(self) -> None:
         await self.flush()
         self._pool.shutdown(wait=True)
+
+
+SERIES = (("day", "day"), ("provider", "provider"), ("model", "model"))
+
+
+def usage_series(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Ledger rows summed per day, per provider and per model: `{"day": [{"key", "cost_usd", "calls",
+    "unpriced_calls"}...], ...}`, days in order, providers and models by spend (largest first)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, col in SERIES:
+        acc: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            key = str(r.get(col))
+            a = acc.setdefault(key, {"key": key, "cost_usd": 0.0, "calls": 0, "unpriced_calls": 0})
+            a["cost_usd"] += float(r.get("cost_usd") or 0.0)
+            a["calls"] += int(r.get("calls") or 0)
+            a["unpriced_calls"] += int(r.get("unpriced_calls") or 0)
+        items = list(acc.values())
+        items.sort(key=(lambda a: a["key"]) if name == "day" else (lambda a: (-a["cost_usd"], a["key"])))
+        out[name] = items
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ..providers.errors import ProviderError
+from promptls.providers.errors import ProviderError
 
 
 def full_jitter(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:

@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from ..providers.base import Usage
+from promptls.providers.base import Usage
 
 log = logging.getLogger("promptls.router")
 
@@ -18,7 +18,7 @@ def price_usd(kind: str, model: str, usage: Usage) -> float | None:
     if kind in FREE_KINDS:
         return 0.0
     try:
-        from ..catalog import price_call  # type: ignore[attr-defined]
+        from promptls.catalog import price_call  # type: ignore[attr-defined]
     except ImportError:
         return None
     try:
@@ -53,8 +53,8 @@ def count_usage(kind: str, model: str, messages: list[dict[str, Any]], output: s
     """The usage of a call whose backend reported none: the prompt counted as a chat (framing included) and
     the output text, both with the model's tokenizer from the catalog (exact for OpenAI models, the family's
     documented estimate otherwise)."""
-    from ..catalog.tokenizer_map import tokenizer_for
-    from ..tokens import count_chat, counter_for_tokenizer
+    from promptls.catalog.tokenizer_map import tokenizer_for
+    from promptls.tokens import count_chat, counter_for_tokenizer
 
     try:
         counter = counter_for_tokenizer(tokenizer_for(model, kind))

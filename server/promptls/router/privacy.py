@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 from pathlib import PurePath
 from typing import Any
 
-from ..secrets import redact_text
+from promptls.core.secrets import redact_text
 
 
 def excluded(paths: Iterable[str], patterns: Sequence[str]) -> list[str]:

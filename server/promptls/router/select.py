@@ -48,7 +48,7 @@ def select_model(
     if complexity not in COMPLEXITY_FLOOR:
         raise ValueError(f"complexity must be one of {', '.join(COMPLEXITY_FLOOR)}")
     if catalog is None:
-        from ..catalog import load_catalog
+        from promptls.catalog import load_catalog
 
         catalog = load_catalog()
     floor = COMPLEXITY_FLOOR[complexity]

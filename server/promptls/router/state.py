@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .cache import ResponseCache
-    from .ledger import Ledger
-    from .settings import RouterSettings
+    from promptls.router.cache import ResponseCache
+    from promptls.router.ledger import Ledger
+    from promptls.router.settings import RouterSettings
 
 
 class FlightLocks(Protocol):
@@ -53,13 +53,13 @@ class SQLiteState:
         self.settings = settings
 
     def open_cache(self) -> ResponseCache:
-        from .cache import ResponseCache
+        from promptls.router.cache import ResponseCache
 
         c = self.settings.cache
         return ResponseCache(memory_entries=c.memory_entries, ttl_s=c.ttl_s, path=c.path, persistent=c.persistent)
 
     def open_ledger(self) -> Ledger:
-        from .ledger import Ledger
+        from promptls.router.ledger import Ledger
 
         return Ledger(self.settings.budget.ledger_path)
 
@@ -72,7 +72,7 @@ class SQLiteState:
 
 def open_state(settings: RouterSettings, root: Path | None = None) -> StateBackend:
     if settings.state.backend == "redis":
-        from .state_redis import RedisState
+        from promptls.router.state_redis import RedisState
 
         return RedisState(settings, namespace(settings.state.namespace, root))
     return SQLiteState(settings)

@@ -47,13 +47,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..providers.base import Usage
-from ..secrets import redact_text
-from .cache import CachedAnswer, ResponseCache
-from .ledger import STALE_RESERVATION_S, Ledger, Refusal, Reservation
+from promptls.core.secrets import redact_text
+from promptls.providers.base import Usage
+from promptls.router.cache import CachedAnswer, ResponseCache
+from promptls.router.ledger import STALE_RESERVATION_S, Ledger, Refusal, Reservation
 
 if TYPE_CHECKING:
-    from .settings import RouterSettings, StateSettings
+    from promptls.router.settings import RouterSettings, StateSettings
 
 log = logging.getLogger("promptls.router.state")
 T = TypeVar("T")

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..providers.base import TextDelta, ToolCall, Usage
-from .settings import Deadlines
+from promptls.providers.base import TextDelta, ToolCall, Usage
+from promptls.router.settings import Deadlines
 
 
 @dataclass(slots=True)

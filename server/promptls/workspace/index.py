@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from promptls.code.model import ClientRef, Location, Value
-from promptls.code.python_sites import ModuleSymbols
+from promptls.documents.code.model import ClientRef, Location, Value
+from promptls.documents.code.python_sites import ModuleSymbols
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class WorkspaceIndex:
             self.by_name.setdefault(n, path)
 
     def _add_ts(self, path: str, text: str, mtime_ns: int | None) -> None:
-        from promptls.code.ts_sites import TsModuleSymbols
+        from promptls.documents.code.ts_sites import TsModuleSymbols
 
         info = ModuleInfo(path, (), _hash(text), mtime_ns=mtime_ns)
         suffix = os.path.splitext(path)[1]
@@ -187,7 +187,7 @@ class WorkspaceIndex:
 
     def ts_locate(self, path: str, symbol: str, hops: int = 0) -> tuple[str, str] | None:
         """(module path, local name) a TS/JS module's export is defined as, following re-exports."""
-        from promptls.code.ts_sites import TsModuleSymbols
+        from promptls.documents.code.ts_sites import TsModuleSymbols
 
         syms = self._symbols.get(path)
         info = self.by_path.get(path)

@@ -7,13 +7,14 @@ import os
 from collections.abc import Iterator
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding, Fix, Related, TextEdit
+from promptls.analysis.estimate import SDK_PROVIDER, CallEstimate, estimate
+from promptls.analysis.fixes import edits
+from promptls.analysis.fixes.edits import string_inner
 from promptls.analysis.rules.models import model_findings
-from promptls.code import edits
-from promptls.code.estimate import SDK_PROVIDER, CallEstimate, estimate
-from promptls.code.model import CallSite, ClientInit, CodeDocument, Location, Value
-from promptls.code.requests import lookup
-from promptls.positions import Span
+from promptls.core.findings import Finding, Fix, Related, TextEdit
+from promptls.core.positions import Span
+from promptls.documents.code.model import CallSite, ClientInit, CodeDocument, Location, Value
+from promptls.documents.code.requests import lookup
 
 # Highest accepted temperature per SDK (top_p is 0..1 everywhere). Ollama passes options to llama.cpp: no limit.
 TEMPERATURE_MAX = {"anthropic": 1.0, "openai": 2.0, "gemini": 2.0, "litellm": 2.0}
@@ -43,21 +44,6 @@ def check(doc: CodeDocument, ctx: Context) -> Iterator[Finding]:
         yield from _timeout(doc, client, ctx)
     yield from _secrets(doc, ctx)
 
-
-def string_inner(doc: CodeDocument, v: Value) -> Span | None:
-    """The span inside the quotes of a plain string literal (where a replacement goes), or None."""
-    span = v.written_at
-    src = doc.text[span.start:span.end]
-    i = 0
-    while i < len(src) and src[i] in "rRuUbB":
-        i += 1
-    if len(src) - i < 2 or src[i] not in "'\"`" or src[-1] != src[i]:
-        return None
-    q = 3 if src[i:i + 3] in ('"""', "'''") else 1
-    inner = Span(span.start + i + q, span.end - q)
-    if doc.text[inner.start:inner.end] != v.value:  # escapes: a plain replacement would not mean the same
-        return None
-    return inner
 
 
 def _shown(path: str) -> str:
@@ -241,7 +227,7 @@ def _timeout(doc: CodeDocument, client: ClientInit, ctx: Context) -> Iterator[Fi
 
 
 def _secrets(doc: CodeDocument, ctx: Context) -> Iterator[Finding]:
-    from promptls.secrets import find_secrets
+    from promptls.core.secrets import find_secrets
 
     matches = find_secrets(doc.text)
     if not matches:

@@ -10,11 +10,11 @@ from typing import Any
 import yaml
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding, Fix, TextEdit
-from promptls.documents import dotprompt, prompty
-from promptls.documents.frontmatter import FMNode
-from promptls.documents.model import PromptDocument
-from promptls.positions import Span
+from promptls.core.findings import Finding, Fix, TextEdit
+from promptls.core.positions import Span
+from promptls.documents.prompt import dotprompt, prompty
+from promptls.documents.prompt.frontmatter import FMNode
+from promptls.documents.prompt.model import PromptDocument
 
 NUM = (int, float)
 # key -> (types, extra) where extra is an enum list, a (lo, hi) range, or a nested schema dict

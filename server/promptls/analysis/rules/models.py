@@ -8,19 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding, Fix, TextEdit
-from promptls.documents.model import PromptDocument
-from promptls.positions import Span
+from promptls.analysis.fixes.edits import replacement_text
+from promptls.core.findings import Finding, Fix, TextEdit
+from promptls.core.positions import Span
+from promptls.documents.prompt.model import PromptDocument
 
 # Providers whose model names are local or user-defined, so "unknown" would only be noise.
 LOCAL_PROVIDERS = {"ollama", "local", "llamacpp", "llama.cpp", "lmstudio", "vllm", "tgi", "huggingface"}
-
-
-def replacement_text(written: str, new_id: str) -> str:
-    """Keep the dialect's provider prefix: `googleai/gemini-x` → `googleai/<successor>`."""
-    prefix, sep, _ = written.rpartition("/")
-    bare = new_id.rpartition("/")[2]
-    return f"{prefix}/{bare}" if sep else bare
 
 
 def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:

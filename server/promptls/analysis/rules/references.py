@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from promptls import safe_read
-from promptls.analysis.context import Context, read_partial
-from promptls.analysis.findings import Finding
-from promptls.documents.model import PromptDocument
+from promptls.analysis.context import Context
+from promptls.core import safe_read
+from promptls.core.findings import Finding
+from promptls.documents.partials import read_partial
+from promptls.documents.prompt.model import PromptDocument
 
 
 def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:

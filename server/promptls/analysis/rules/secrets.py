@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding
-from promptls.documents.model import PromptDocument
-from promptls.positions import Span
+from promptls.core.findings import Finding
+from promptls.core.positions import Span
+from promptls.documents.prompt.model import PromptDocument
 
 
 def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
-    from promptls.secrets import find_secrets
+    from promptls.core.secrets import find_secrets
 
     for m in find_secrets(doc.text):
         # the message names the kind, never the value

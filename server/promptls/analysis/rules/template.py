@@ -6,9 +6,9 @@ import difflib
 from collections.abc import Iterator
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding, Fix, Severity, TextEdit
-from promptls.documents.model import PromptDocument
-from promptls.positions import Span
+from promptls.core.findings import Finding, Fix, Severity, TextEdit
+from promptls.core.positions import Span
+from promptls.documents.prompt.model import PromptDocument
 
 ISSUE_CODES = {"syntax": "TP001", "unclosed-block": "TP002", "unmatched-close": "TP003", "stray-brace": "TP004",
                "wrong-engine": "TP005", "too-deep": "TP006", "operator": "TP010"}
@@ -84,8 +84,8 @@ def _partials(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
 
 
 def _find_cycle(ctx: Context, name: str, found: tuple[str, str], stack: list[str]) -> list[str] | None:
-    from promptls.documents import frontmatter as fmmod
-    from promptls.documents.common import analyze_body
+    from promptls.documents.prompt import frontmatter as fmmod
+    from promptls.documents.prompt.common import analyze_body
 
     path, text = found
     names = [_display(p) for p in stack]

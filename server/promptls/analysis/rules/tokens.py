@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding, MessageTokens, TokenReport
 from promptls.catalog.model_info import DEFAULT_PROMPT_CACHE_MIN_TOKENS
 from promptls.catalog.tokenizer_map import tokenizer_for_reference
-from promptls.documents.model import PromptDocument
+from promptls.core.figures import format_cost
+from promptls.core.findings import Finding, MessageTokens, TokenReport
+from promptls.core.positions import Span
+from promptls.documents.prompt.model import PromptDocument
 from promptls.documents.render import render_messages, values_for
-from promptls.figures import format_cost
-from promptls.positions import Span
 from promptls.tokens.counter import DEFAULT_TOKENIZER
 from promptls.tokens.extras import extras, kind_for, media_urls, strip_media
 from promptls.tokens.tools import tools_from_frontmatter
@@ -44,8 +44,7 @@ def compute(doc: PromptDocument, ctx: Context) -> tuple[TokenReport, object | No
         if found is None:
             return None
         used_paths.append(found[0])
-        from promptls.documents import frontmatter as fmmod
-
+        from promptls.documents.prompt import frontmatter as fmmod
         return found[1][fmmod.split(found[1]).body_start:]
 
     try:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from promptls.analysis.context import Context
-from promptls.analysis.findings import Finding, Fix, TextEdit
-from promptls.documents.model import PromptDocument
-from promptls.positions import Span
+from promptls.core.findings import Finding, Fix, TextEdit
+from promptls.core.positions import Span
+from promptls.documents.prompt.model import PromptDocument
 
 WHOLE_CONTEXT = {"this", ".", ""}
 _KIND_TYPES: dict[str, tuple[type, ...]] = {
@@ -29,8 +29,8 @@ def used_roots(doc: PromptDocument, ctx: Context | None = None) -> set[str]:
 
 
 def _partial_roots(text: str) -> set[str]:
-    from promptls.documents import frontmatter as fmmod
-    from promptls.documents.common import analyze_body
+    from promptls.documents.prompt import frontmatter as fmmod
+    from promptls.documents.prompt.common import analyze_body
 
     fm = fmmod.split(text)
     return {r.root for r in analyze_body("handlebars", text[fm.body_start:], fm.body_start).refs}

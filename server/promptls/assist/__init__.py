@@ -1,0 +1,1 @@
+"""Editor assistance: inline completions, LLM code actions and prompt runs, over the router (floor 5)."""
