@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/bench_assist.py [--n 200] [--seed 4]``
 
 How it measures (wall time, ``time.perf_counter``): the server is ``python -m promptls serve`` on stdio, driven
 by the minimal blocking JSON-RPC client in ``bench/lsp_wire.py`` (no client framework in the figures), configured
-through ``initializationOptions {"promptls": {...}}`` exactly as ``tests/assist/conftest.py`` does: one
+through ``initializationOptions {"promptls": {...}}`` exactly as ``tests/e2e/assist/conftest.py`` does: one
 ``openai`` provider pointed at the loopback OpenAI fake (``tests/fakes/openai_fake.py``), router response cache
 off, one attempt. The fake runs in this process on its own thread and answers instantly (one streamed content
 chunk, finish chunk, ``[DONE]``); it records how long its handler ran for every model call.

@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.router.redis_server import RedisServer  # noqa: E402
+from tests.unit.router.redis_server import RedisServer  # noqa: E402
 
 from promptls.providers.base import TextDelta, Usage  # noqa: E402
 from promptls.router.cache import CachedAnswer, ResponseCache  # noqa: E402

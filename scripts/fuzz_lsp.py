@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.lsp.rawlsp import RawServer, did_open, frame, notification, request, symbols_request
+from tests.e2e.rawlsp import RawServer, did_open, frame, notification, request, symbols_request
 
 
 @dataclass
@@ -129,9 +129,9 @@ def case_bad_uri(rng: random.Random, ids: Ids) -> Case:
 def case_text_drift(rng: random.Random, ids: Ids) -> Case:
     """A document opened afresh, 3-12 incremental edits with characters that `str.splitlines` breaks at and LSP
     does not (positions often past a line's end or inside a '\\r\\n'), then a hover on `city`: its answer must name
-    `city` on the line and columns where a reference model of the spec (tests/lsp/test_text_model.py) put it."""
+    `city` on the line and columns where a reference model of the spec (tests/e2e/test_text_model.py) put it."""
     from lsprotocol import types as lsp
-    from tests.lsp.test_text_model import BASE, ref_apply, ref_position, scratch_change, span_text
+    from tests.e2e.test_text_model import BASE, ref_apply, ref_position, scratch_change, span_text
 
     uri = "file:///promptls-fuzz/drift.prompt"  # each case opens it afresh (no didClose: a hover may run after it)
     edits, text, version = random.Random(rng.getrandbits(32)), BASE, 1

@@ -33,6 +33,14 @@ def conformance_dir() -> Path:
     return Path(env) if env else REPO.parent / "shared" / "conformance"
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say it loudly when the format owners' conformance suites were not run (outside CI they are skipped)."""
+    d = conformance_dir()
+    if not d.is_dir():
+        terminalreporter.write_sep("!", f"conformance suites NOT run: not found at {d} (set PROMPTLS_CONFORMANCE)",
+                                   yellow=True)
+
+
 @pytest.fixture(scope="session")
 def conformance() -> Path:
     d = conformance_dir()

@@ -4,7 +4,7 @@ import { barChartSvg, barLength, escapeXml, parseUsage, usageHtml } from '../../
 
 // Shaped as the server answers `promptls.showUsage` (server/promptls/lsp/assist_features.py `_show_usage`): money
 // already written by figures.py `format_cost`, the series summed by router/cli.py `usage_series`
-// (tests/assist/test_actions_e2e.py checks the server side of this shape).
+// (tests/e2e/assist/test_actions_e2e.py checks the server side of this shape).
 const ANSWER = {
   ok: true, sessionCostUsd: 0.0000405, sessionCostText: '$0.000041', sessionCalls: 3, totalCostUsd: 0.0180405,
   totalCostText: '$0.018', uri: 'file:///tmp/usage-1.md',
