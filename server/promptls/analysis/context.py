@@ -1,4 +1,5 @@
-"""What rules may consult besides the document: config, the model catalog, partial lookup, today's date."""
+"""What rules may consult besides the document: config, the model catalog, partial lookup, today's date, and the
+measurement (tokens and cost of every call, `measure.py`) made before they run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from promptls.analysis.measure import Measurement
+from promptls.catalog import catalog_for
 from promptls.config import Config
 from promptls.core.findings import Finding, Fix, Severity
 from promptls.core.positions import Span
@@ -20,17 +23,15 @@ class Context:
     config: Config
     partials: PartialLookup = fs_partials
     today: _dt.date = field(default_factory=_dt.date.today)
-    extra: dict[str, Any] = field(default_factory=dict)
     # Online exact counts, injected by cli/ or lsp/ (providers/counting.py): (model, provider, tokenizer, rendered
     # messages, tool definitions) -> (tokens, label) or None. analysis/ itself never talks to a provider.
     online_count: Callable[..., tuple[int, str] | None] | None = None
+    # Set by the engine before the rules run; the rules only read it.
+    measurement: Measurement = field(default_factory=Measurement)
 
     @cached_property
     def catalog(self):
-        from promptls.catalog import load_catalog
-
-        models = self.config.models
-        return self.config.derived("catalog", models, lambda: load_catalog(models or None))
+        return catalog_for(self.config)  # built once per configuration, not per analysis
 
     def finding(self, code: str, message: str, span: Span, *, fixes: tuple[Fix, ...] = (),
                 severity: Severity | None = None, **data: Any) -> Finding:

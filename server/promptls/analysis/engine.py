@@ -1,7 +1,8 @@
 """The analysis entry point shared by the CLI and the language server: a file's bytes or text in, a report out.
 
 Three kinds of file are analysed, each with its own document model and rules: prompt files (`documents/`),
-source files calling LLM SDKs (`code/`) and fine-tuning datasets (`datasets/`)."""
+source files calling LLM SDKs (`code/`) and fine-tuning datasets (`datasets/`). A prompt or source file is parsed,
+its calls are measured (tokens and cost, `measure.py`), then the rules run over the document and the measurement."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 import os
 
 from promptls.analysis.context import Context
+from promptls.analysis.measure import measure_code, measure_prompt
 from promptls.analysis.rules import ALL_CHECKS
 from promptls.analysis.suppress import apply
 from promptls.config import Config
@@ -65,10 +67,12 @@ def analyze_text(path: str, text: str, config: Config, *, partials: PartialLooku
 
 def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = fs_partials,
             today: _dt.date | None = None, kind: str | None = None,
-            online_count=None, workspace=None) -> tuple[object, FileReport]:
+            online_count=None, workspace=None, index: LineIndex | None = None) -> tuple[object, FileReport]:
     """The parsed document (for editor features: a PromptDocument, CodeDocument or DatasetResult; None when the
     text is over the size limit) and its report. `online_count`: see `Context.online_count`. `workspace`: a
-    `workspace.WorkspaceIndex` through which a source file's call sites resolve names of other modules."""
+    `workspace.WorkspaceIndex` through which a source file's call sites resolve names of other modules.
+    `index`: a `LineIndex` of this very `text` the caller already has (the language server's), reused to read
+    suppression comments instead of building another."""
     ctx = Context(config, partials, today or config.today or _dt.date.today(), online_count=online_count)
     kind = kind or kind_of(path, config, text[:65536]) or "prompt"
     limit, key = ((config.dataset_max_bytes, "datasets.max-bytes") if kind == "dataset"
@@ -78,14 +82,15 @@ def analyze(path: str, text: str, config: Config, *, partials: PartialLookup = f
     if reason := binary_reason(text):  # as `check` says of the same file
         return None, _skipped(path, reason)
     if kind == "code":
-        return _analyze_code(path, text, ctx, workspace)
+        return _analyze_code(path, text, ctx, workspace, index)
     if kind == "dataset":
         return _analyze_dataset(path, text, ctx)
     doc = parse_document(path, text, config)
-    return doc, run_rules(doc, ctx)
+    return doc, run_rules(doc, ctx, index)
 
 
-def _analyze_code(path: str, text: str, ctx: Context, workspace=None) -> tuple[object, FileReport]:
+def _analyze_code(path: str, text: str, ctx: Context, workspace=None,
+                  index: LineIndex | None = None) -> tuple[object, FileReport]:
     from promptls.analysis.rules import code as code_rules
     from promptls.documents.code.load import parse_code
 
@@ -106,12 +111,13 @@ def _analyze_code(path: str, text: str, ctx: Context, workspace=None) -> tuple[o
             site.deployment_model = ctx.config.deployments.get(model.value)
     findings: list[Finding] = []
     if doc.calls or doc.clients or "sk-" in text or "AIza" in text:
-        findings = _guarded(code_rules.check, doc, ctx)
+        ctx.measurement = measure_code(doc, ctx)
+        findings = [*ctx.measurement.failures, *_guarded(code_rules.check, doc, ctx)]
     if findings:
-        findings = _in_order(apply(findings, doc, ctx.config, path, LineIndex(text)))
-    models = sorted({e.model for e in ctx.extra.get("calls", []) if e.model})
-    return doc, FileReport(path, doc.language, ", ".join(models) or None, findings, kind="code",
-                           calls=ctx.extra.get("calls", []))
+        findings = _in_order(apply(findings, doc, ctx.config, path, index or LineIndex(text)))
+    calls = list(ctx.measurement.calls)
+    models = sorted({e.model for e in calls if e.model})
+    return doc, FileReport(path, doc.language, ", ".join(models) or None, findings, kind="code", calls=calls)
 
 
 def dataset_settings(config: Config):
@@ -183,11 +189,13 @@ def _guarded(check, doc, ctx: Context) -> list[Finding]:
     return found
 
 
-def run_rules(doc: PromptDocument, ctx: Context) -> FileReport:
-    findings: list[Finding] = []
+def run_rules(doc: PromptDocument, ctx: Context, index: LineIndex | None = None) -> FileReport:
+    """Measure the prompt's call, then run every prompt rule over the document and that measurement."""
+    ctx.measurement = measure_prompt(doc, ctx)
+    findings: list[Finding] = list(ctx.measurement.failures)
     for check in ALL_CHECKS:
         findings.extend(_guarded(check, doc, ctx))
-    findings = _in_order(apply(findings, doc, ctx.config, doc.path, LineIndex(doc.text)))
-    report = FileReport(doc.path, doc.dialect, doc.model.ref if doc.model else None, findings,
-                        tokens=ctx.extra.get("tokens"))
-    return report
+    findings = _in_order(apply(findings, doc, ctx.config, doc.path, index or LineIndex(doc.text)))
+    measured = ctx.measurement.prompt
+    return FileReport(doc.path, doc.dialect, doc.model.ref if doc.model else None, findings,
+                      tokens=measured.report if measured is not None else None)

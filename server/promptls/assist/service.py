@@ -14,6 +14,7 @@ from typing import Any
 
 from promptls.assist.settings import AssistSettings, parse_assist_settings
 from promptls.router import LLMRequest, Outcome, Router, RouterEvent, parse_router_settings
+from promptls.router.pricing import models_catalog
 from promptls.router.settings import RouterSettings
 
 log = logging.getLogger("promptls.assist")
@@ -46,10 +47,11 @@ class Assist:
         self.settings, errors = parse_assist_settings(raw or {})
         rs, _ = parse_router_settings(raw or {})  # router errors are reported by the config loader
         self.router_settings = rs
+        catalog = models_catalog((raw or {}).get("models"))  # priced with `[models]`, as the editor prices
         if self.router is None:
-            self.router = Router(rs)
+            self.router = Router(rs, catalog=catalog)
         else:
-            self.router.update_settings(rs)
+            self.router.update_settings(rs, catalog)
         self._counter = None
         self._warm = None
         return errors

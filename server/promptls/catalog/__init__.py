@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptls.catalog.catalog import Catalog, Resolution
 from promptls.catalog.data_file import CatalogSource
@@ -17,6 +17,9 @@ from promptls.catalog.model_info import ModelInfo, ModelStatus, PriceTier
 from promptls.catalog.overrides import CatalogConfigError
 from promptls.catalog.pricing import Price
 from promptls.catalog.table import format_models_table
+
+if TYPE_CHECKING:
+    from promptls.config import Config
 
 _lock = threading.Lock()
 _base: Catalog | None = None
@@ -43,6 +46,13 @@ def load_catalog(overrides: Mapping[str, Any] | None = None) -> Catalog:
     return base.with_overrides(overrides) if overrides else base
 
 
+def catalog_for(config: Config) -> Catalog:
+    """The catalog of a configuration (its ``[models]`` table applied), built once per configuration: what the
+    analysis, the router and eval price with, so an editor, ``promptls usage`` and a budget agree."""
+    models = config.models
+    return config.derived("catalog", models, lambda: load_catalog(models or None))
+
+
 def price_call(model_id: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> Price:
     """Price one call against the bundled catalog (use ``Catalog.price_call`` to honour config overrides)."""
     return _base_catalog().price_call(model_id, input_tokens, output_tokens, cached_input_tokens)
@@ -57,6 +67,7 @@ __all__ = [
     "Price",
     "PriceTier",
     "Resolution",
+    "catalog_for",
     "format_models_table",
     "load_catalog",
     "price_call",

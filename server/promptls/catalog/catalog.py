@@ -442,6 +442,20 @@ class Catalog:
         self._price_cache[key] = price
         return price
 
+    def cost_usd(
+        self,
+        model_id: str,
+        input_tokens: int,
+        output_tokens: int,
+        cached_input_tokens: int = 0,
+        provider: str | None = None,
+    ) -> float | None:
+        """``price_call``'s cost in USD, or None when the model has no known price or the counts are invalid."""
+        try:
+            return self.price_call(model_id, input_tokens, output_tokens, cached_input_tokens, provider).cost_usd
+        except ValueError:
+            return None
+
 
 def _join_notes(*notes: str | None) -> str | None:
     present = [note for note in notes if note]

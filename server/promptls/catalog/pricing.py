@@ -1,4 +1,8 @@
-"""Price one model call: the user's configured prices, else genai-prices (imported lazily), else LiteLLM's.
+"""The one place a price is computed: a model call (prompts, SDK call sites, the router, eval) through
+``Catalog.price_call``, a catalog entry's list prices (``list_price``, the router's model selection) and a
+fine-tuning run (``training_cost``, datasets).
+
+A call is priced with the user's configured prices, else genai-prices (imported lazily), else LiteLLM's.
 
 genai-prices knows tiered prices (e.g. Gemini above 200k input tokens, where the higher rate applies to the
 whole request) and cached-input prices; LiteLLM's per-token prices in the bundled catalog, with the same
@@ -162,3 +166,15 @@ def _from_genai_prices(
         note,
         f"{result.provider.id}/{result.model.id}",
     )
+
+
+def list_price(info: ModelInfo, input_tokens: int, output_tokens: int, source: str = "catalog") -> Price:
+    """A call priced from the entry's own per-token fields (configured or LiteLLM's), tiers applied."""
+    return _from_fields(info, source, input_tokens, output_tokens, 0)
+
+
+def training_cost(billed_tokens: int, price_per_mtok: float | None) -> float | None:
+    """Cost in USD of `billed_tokens` training tokens (tokens × epochs) at `price_per_mtok`."""
+    if price_per_mtok is None:
+        return None
+    return billed_tokens / 1e6 * price_per_mtok

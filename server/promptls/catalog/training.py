@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from promptls.catalog.pricing import training_cost as training_cost  # datasets price a run here; computed there
+
 DATA_FILE = "finetune_models.json"
 _PROVIDER_PREFIXES = ("openai/", "azure/")
 
@@ -172,10 +174,3 @@ def _replace(target: TrainingTarget, **changes: Any) -> TrainingTarget:
     from dataclasses import replace
 
     return replace(target, **changes)
-
-
-def training_cost(billed_tokens: int, price_per_mtok: float | None) -> float | None:
-    """Cost in USD of `billed_tokens` training tokens (tokens × epochs) at `price_per_mtok`."""
-    if price_per_mtok is None:
-        return None
-    return billed_tokens / 1e6 * price_per_mtok

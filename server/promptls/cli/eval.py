@@ -83,7 +83,7 @@ async def _run(args: argparse.Namespace, ev: Any) -> int:
     from promptls.eval.report import render
     from promptls.router.core import Router
 
-    router = Router(ev.settings)
+    router = Router(ev.settings, catalog=ev.catalog)
     try:
         if args.max_cost is not None:
             estimate, unpriced, calls = ev.estimate(router)

@@ -21,6 +21,7 @@ from typing import Any
 from promptls.core.figures import format_cost, scaled_bar
 from promptls.core.secrets import redact_text
 from promptls.router.ledger import SERIES
+from promptls.router.pricing import models_catalog
 from promptls.router.settings import PURPOSES, RouterSettings, parse_router_settings
 
 
@@ -107,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not rendered.messages:
         print("promptls run: the prompt rendered no messages", file=sys.stderr)
         return 2
-    return asyncio.run(_run(args, settings, rendered, path))
+    return asyncio.run(_run(args, settings, rendered, path, models_catalog(cfg.models)))
 
 
 def _request_from(args: argparse.Namespace, rendered: Any, path: Path) -> Any:
@@ -132,7 +133,8 @@ def _request_from(args: argparse.Namespace, rendered: Any, path: Path) -> Any:
     )
 
 
-async def _run(args: argparse.Namespace, settings: RouterSettings, rendered: Any, path: Path) -> int:
+async def _run(args: argparse.Namespace, settings: RouterSettings, rendered: Any, path: Path,
+               catalog: Any = None) -> int:
     from promptls.providers.base import TextDelta, ToolCall
     from promptls.providers.errors import ProviderError, RouterError
     from promptls.router.core import Router
@@ -143,7 +145,7 @@ async def _run(args: argparse.Namespace, settings: RouterSettings, rendered: Any
     if unknown:
         print(f"promptls run: unknown provider(s) in --chain: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    router = Router(settings)
+    router = Router(settings, catalog=catalog)  # priced as the editor prices: with the config's `[models]`
     text: list[str] = []
     tools: list[dict[str, str]] = []
     outcome: Outcome | None = None

@@ -23,7 +23,7 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptls.core.secrets import install_log_redaction, redact_text
 from promptls.providers import create_provider
@@ -42,6 +42,9 @@ from promptls.router.privacy import excluded, redact_messages
 from promptls.router.settings import DEFAULT_DEADLINES, Deadlines, RouterSettings
 from promptls.router.state import FlightLocks, StateBackend, open_state
 from promptls.router.types import Completion, LazyCost, LLMRequest, Outcome, RouterEvent
+
+if TYPE_CHECKING:
+    from promptls.catalog import Catalog
 
 log = logging.getLogger("promptls.router")
 
@@ -86,8 +89,12 @@ class Router:
         cache: ResponseCache | None = None,
         ledger: Ledger | None = None,
         rng: random.Random | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.settings = settings
+        #: What calls are priced with: the configuration's catalog (`catalog_for(config)`, its `[models]` prices);
+        #: the bundled one when None.
+        self.catalog = catalog
         self._providers: dict[str, Provider] = {}
         self._breakers = Breakers(settings.router.breaker_threshold, settings.router.breaker_cooldown_s)
         self._coalescer = Coalescer()
@@ -135,10 +142,12 @@ class Router:
             p = self._providers[name] = create_provider(name, ps)
         return p
 
-    def update_settings(self, settings: RouterSettings) -> None:
-        """Take new settings (LSP didChangeConfiguration); providers are rebuilt on next use."""
+    def update_settings(self, settings: RouterSettings, catalog: Catalog | None = None) -> None:
+        """Take new settings and the configuration's catalog (LSP didChangeConfiguration); providers are rebuilt
+        on next use."""
         old = self._providers
         self.settings = settings
+        self.catalog = catalog
         self._providers = {}
         self._breakers.threshold = settings.router.breaker_threshold
         self._breakers.cooldown_s = settings.router.breaker_cooldown_s
@@ -225,7 +234,7 @@ class Router:
     async def _warm_pricing(self) -> None:
         # One shared warm-up however many requests arrive at once (the tables load in a worker thread).
         if self._pricing_warmup is None:
-            self._pricing_warmup = asyncio.ensure_future(asyncio.to_thread(pricing.warm))
+            self._pricing_warmup = asyncio.ensure_future(asyncio.to_thread(pricing.warm, self.catalog))
         try:
             await asyncio.shield(self._pricing_warmup)
         except Exception as exc:  # prices are optional
@@ -596,7 +605,7 @@ class Router:
                     for m in preq.messages)
         out = preq.max_tokens or provider.settings.max_tokens or 1024
         prompt = estimate_prompt_tokens(chars, len(preq.messages))
-        estimate = price_usd(provider.kind, preq.model, Usage(input_tokens=prompt, output_tokens=out))
+        estimate = price_usd(provider.kind, preq.model, Usage(input_tokens=prompt, output_tokens=out), self.catalog)
         if estimate is None:
             log.info("no price known for %s; its calls are recorded but not held against the budget", preq.model)
             estimate = 0.0
@@ -629,8 +638,8 @@ class Router:
         if done is None or cache_hit:
             cost = LazyCost(value=0.0)
         else:
-            kind = provider.kind
-            cost = LazyCost(lambda: price_usd(kind, model, usage))
+            kind, catalog = provider.kind, self.catalog
+            cost = LazyCost(lambda: price_usd(kind, model, usage, catalog))
         ledger = self.ledger if (reservation is not None or self.settings.budget.ledger) else None
         if ledger is None:
             return cost

@@ -1,38 +1,56 @@
-"""The one place the router asks what a call costs (through `promptls.catalog.price_call`)."""
+"""What a routed call costs, asked of the configuration's catalog (`promptls.catalog`, the one pricing path): the
+prices of `[models]` apply here as in the editor, so `promptls usage` and the budgets agree with it."""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from promptls.providers.base import Usage
+
+if TYPE_CHECKING:
+    from promptls.catalog import Catalog
 
 log = logging.getLogger("promptls.router")
 
 FREE_KINDS = {"local", "ollama"}
 
 
-def price_usd(kind: str, model: str, usage: Usage) -> float | None:
-    """Cost in USD of `usage` on `model`, 0 for local backends, None when the catalog does not know the model."""
+def price_usd(kind: str, model: str, usage: Usage, catalog: Catalog | None = None) -> float | None:
+    """Cost in USD of `usage` on `model`, 0 for local backends, None when the catalog does not know the model.
+    `catalog`: the configuration's (`catalog_for`); the bundled one when None."""
     if kind in FREE_KINDS:
         return 0.0
     try:
-        from promptls.catalog import price_call  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    try:
-        price = price_call(
+        if catalog is None:
+            from promptls.catalog import load_catalog  # deferred: the router is imported at start-up, prices later
+
+            catalog = load_catalog()
+        return catalog.price_call(
             model,
             usage.input_tokens,
             usage.output_tokens,
             cached_input_tokens=usage.cached_input_tokens,
-        )
+        ).cost_usd
     except Exception as exc:  # a catalog bug must not fail a call that already succeeded
         log.debug("pricing %s failed: %s", model, exc)
         return None
-    cost = getattr(price, "cost_usd", None)
-    return float(cost) if cost is not None else None
+
+
+def models_catalog(models: Mapping[str, Any] | None) -> Catalog | None:
+    """The catalog a router prices with: the bundled one with the configuration's `[models]` table applied (None,
+    the bundled one, without a table, or when the table is invalid: the config loader reports why)."""
+    if not models:
+        return None
+    from promptls.catalog import CatalogConfigError, load_catalog  # deferred: see `price_usd`
+
+    try:
+        return load_catalog(models)
+    except CatalogConfigError as exc:
+        log.warning("[models] not applied to prices: %s", exc)
+        return None
 
 
 def estimate_prompt_tokens(text_chars: int, n_messages: int) -> int:
@@ -68,11 +86,11 @@ def count_usage(kind: str, model: str, messages: list[dict[str, Any]], output: s
 _warm = False
 
 
-def warm() -> None:
+def warm(catalog: Catalog | None = None) -> None:
     """Load the price tables (a fraction of a second, once); the router runs this in a worker thread."""
     global _warm
     if not _warm:
-        price_usd("openai", "gpt-4o-mini", Usage(input_tokens=1, output_tokens=1))
+        price_usd("openai", "gpt-4o-mini", Usage(input_tokens=1, output_tokens=1), catalog)
         _warm = True
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from promptls.catalog.pricing import list_price
+
 #: Minimum output USD per million tokens a model must cost to be trusted with a task of this complexity.
 COMPLEXITY_FLOOR = {"simple": 0.0, "moderate": 1.0, "complex": 8.0}
 
@@ -85,7 +87,7 @@ def select_model(
         if info.output_per_mtok < floor:
             rejected.append(f"{cand.ref}: ${info.output_per_mtok}/M output is below the '{complexity}' tier")
             continue
-        cost = (prompt_tokens * info.input_per_mtok + output_tokens * info.output_per_mtok) / 1e6
+        cost = list_price(info, prompt_tokens, output_tokens).cost_usd or 0.0
         if max_cost_usd is not None and cost > max_cost_usd:
             rejected.append(f"{cand.ref}: ~${cost:.5f} over the ${max_cost_usd:.5f} allowed")
             continue

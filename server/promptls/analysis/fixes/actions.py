@@ -9,8 +9,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from promptls.analysis.estimate import CallEstimate, price_with
 from promptls.analysis.fixes import edits
+from promptls.analysis.measure import CallEstimate, price_with
 from promptls.catalog.family import cheaper_in_family
 from promptls.catalog.model_info import DEFAULT_PROMPT_CACHE_MIN_TOKENS
 from promptls.core.figures import format_cost

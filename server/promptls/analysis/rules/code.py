@@ -7,9 +7,9 @@ import os
 from collections.abc import Iterator
 
 from promptls.analysis.context import Context
-from promptls.analysis.estimate import SDK_PROVIDER, CallEstimate, estimate
 from promptls.analysis.fixes import edits
 from promptls.analysis.fixes.edits import string_inner
+from promptls.analysis.measure import SDK_PROVIDER, CallEstimate
 from promptls.analysis.rules.models import model_findings
 from promptls.core.findings import Finding, Fix, Related, TextEdit
 from promptls.core.positions import Span
@@ -33,9 +33,7 @@ _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
 
 def check(doc: CodeDocument, ctx: Context) -> Iterator[Finding]:
-    estimates = [estimate(site, ctx.catalog) for site in doc.calls]
-    ctx.extra["calls"] = estimates
-    for est in estimates:
+    for est in ctx.measurement.calls:  # measured before the rules (`measure.py`)
         related = _chain(doc, est)
         for f in _call(doc, est, ctx):
             f.related.extend(related)
@@ -43,7 +41,6 @@ def check(doc: CodeDocument, ctx: Context) -> Iterator[Finding]:
     for client in doc.clients:
         yield from _timeout(doc, client, ctx)
     yield from _secrets(doc, ctx)
-
 
 
 def _shown(path: str) -> str:

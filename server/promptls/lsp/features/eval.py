@@ -260,7 +260,7 @@ class EvalLayer:
         from promptls.router.core import Router
 
         async with _Progress(self.server, f"promptls: testing {name}", self.cancelled) as progress:
-            router = Router(ev.settings)
+            router = Router(ev.settings, catalog=ev.catalog)
             try:
                 return await ev.run(router, progress.report)
             finally:
