@@ -8,8 +8,14 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from promptls import config as cfgmod
+from promptls.cli.settings import add_config_option
+from promptls.eval.settings import SECTION as EVAL
+from promptls.router.settings import SECTION as ROUTER
 
 
 def register(subparsers: Any) -> None:
@@ -23,7 +29,7 @@ def register(subparsers: Any) -> None:
     e.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     e.add_argument("--max-cost", type=float, metavar="USD",
                    help="refuse to start when the estimated cost of the run exceeds this")
-    e.add_argument("--config", help="path to promptls.toml or pyproject.toml")
+    add_config_option(e)
     e.set_defaults(func=cmd_eval)
 
 
@@ -32,11 +38,8 @@ def _err(msg: str) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from promptls import config as cfgmod
-    from promptls.eval.cases import discover, load_path
+    from promptls.eval.cases import discover, load_path  # the case loaders (YAML) and the runner: only for eval
     from promptls.eval.runner import Evaluation
-    from promptls.eval.settings import parse_eval_settings
-    from promptls.router.settings import parse_router_settings
 
     if args.repeat < 1:
         _err("--repeat must be at least 1")
@@ -55,10 +58,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for m in messages:
             _err(f"invalid config: {m}")
         return 2
-    raw = getattr(cfg, "raw", {}) or {}
-    router_settings, _ = parse_router_settings(raw)
-    eval_settings, _ = parse_eval_settings(raw)
-    eval_settings.calls_per_month = cfg.calls_per_month
+    router_settings = cfg.section(ROUTER)
+    eval_settings = replace(cfg.section(EVAL), calls_per_month=cfg.calls_per_month)
 
     files, problems = discover(args.paths)
     for p in problems:
