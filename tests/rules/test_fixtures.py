@@ -59,8 +59,6 @@ OUTSIDE_ENGINE = {
 KNOWN_BUGS = {
     "SC001": "a prompt file's SC001 message says `Literal openai in the file`: the words `API key` are missing "
              "(the source-code SC001 says `Literal openai API key in source code`)",
-    "SD004": "for `openai.ChatCompletion.create` and `openai.Completion.create` the message reads "
-             "\"`ChatCompletion.create` is `openai.ChatCompletion` was removed in openai 1.0; ...\"",
     "TP010": "a tag with an operator (`{{#if age >= 18}}`) loses its variable references: VR002 then says the "
              "declared input `age` is never used",
 }

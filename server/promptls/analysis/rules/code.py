@@ -20,10 +20,12 @@ from promptls.documents.code.requests import lookup
 TEMPERATURE_MAX = {"anthropic": 1.0, "openai": 2.0, "gemini": 2.0, "litellm": 2.0}
 KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY", "google": "GEMINI_API_KEY",
            "gemini": "GEMINI_API_KEY"}
+# Whole messages: a removed module API is not "the legacy X API" of a call, so each entry says it its own way.
 _LEGACY = {
-    ("anthropic", "completions.create"): "the legacy Text Completions API; use `messages.create` (Messages API)",
-    ("openai", "completions.create"): "the legacy Completions API; use `chat.completions.create` or "
-                                      "`responses.create`",
+    ("anthropic", "completions.create"): "`completions.create` is the legacy Text Completions API; use "
+                                         "`messages.create` (Messages API)",
+    ("openai", "completions.create"): "`completions.create` is the legacy Completions API; use "
+                                      "`chat.completions.create` or `responses.create`",
     ("openai", "ChatCompletion.create"): "`openai.ChatCompletion` was removed in openai 1.0; create a client "
                                          "(`OpenAI()`) and call `client.chat.completions.create`",
     ("openai", "Completion.create"): "`openai.Completion` was removed in openai 1.0; use "
@@ -84,7 +86,7 @@ def _call(doc: CodeDocument, est: CallEstimate, ctx: Context) -> Iterator[Findin
                                       fixable=req.model.defined_in is None)
     legacy = _LEGACY.get((site.sdk, site.api))
     if legacy:
-        yield ctx.finding("SD004", f"`{site.api}` is {legacy}.", site.callee_span, api=site.api)
+        yield ctx.finding("SD004", f"{legacy}.", site.callee_span, api=site.api)
     if site.sdk == "anthropic" and site.api in ("messages.create", "messages.stream") \
             and req.max_output is None and not site.has_spread:
         fix = _insert_arg(doc, site, "max_tokens", str(_default_max(est)))
