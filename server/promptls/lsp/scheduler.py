@@ -21,19 +21,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from promptls.lsp.features import prompt as features
+from promptls.core.findings import FileReport, Finding, Severity
+from promptls.core.positions import LineIndex, Span
+from promptls.lsp.state import Analysis, ServerState
 
 if TYPE_CHECKING:
     from promptls.lsp.server import PromptServer
-    from promptls.lsp.state import Analysis
 
 log = logging.getLogger(__name__)
+INDEX_LOCK = threading.Lock()  # the workspace index is built once: by the first analysis or the index job
 
 DATASET_PREFIX_CHARS = 2_000_000  # datasets above this get a first pass over the visible lines
 DATASET_PREFIX_LINES = 2_000
@@ -180,9 +183,9 @@ class Scheduler:
         """Analyse one version off the loop; store, publish and wake waiters if it is still the current one."""
         server = self._server
         try:
-            result = await loop.run_in_executor(self._pool, features.analyze, server.state, uri, path, text,
+            result = await loop.run_in_executor(self._pool, analyze, server.state, uri, path, text,
                                                 version, server.encoding, kind, limit_lines)
-        except Exception:  # features.analyze turns crashes into a finding; this is the pool going away
+        except Exception:  # analyze turns crashes into a finding; this is the pool going away
             log.exception("analysis failed for %s", uri)
             return False
         if not self._is_current(uri, version, text):
@@ -204,3 +207,46 @@ class Scheduler:
         for waiter in self._waiters.pop(uri, []):
             if not waiter.done():
                 waiter.set_result(None)
+
+
+def analyze(state: ServerState, uri: str, path: str, text: str, version: int | None,
+            encoding: str = "utf-16", kind: str | None = None, limit_lines: int | None = None) -> Analysis:
+    """One analysis, in the scheduler's pool; a crash becomes an IO001 finding."""
+    from promptls.analysis.engine import analyze as analyze_text  # deferred: keeps `initialize` fast
+    from promptls.analysis.engine import analyze_dataset_prefix
+
+    try:
+        if limit_lines is not None:
+            doc, report = analyze_dataset_prefix(path, text, state.config, limit_lines)
+        else:
+            doc, report = analyze_text(path, text, state.config, partials=state.partial_lookup, kind=kind,
+                                       online_count=state.online_lookup if state.config.tokens_online else None,
+                                       workspace=workspace_index(state, path))
+    except Exception as e:  # the server keeps running whatever a document contains
+        log.exception("analysis crashed on %s", uri)
+        doc = None
+        report = FileReport(path, "unknown", None, [Finding("IO001", Severity.WARNING,
+                                                            f"Not analysed: internal error ({type(e).__name__}).",
+                                                            Span(0, 0))], skipped="internal error")
+    return Analysis(uri, version, text, doc, report, LineIndex(text, encoding), kind=report.kind,
+                    partial=limit_lines is not None)
+
+
+def workspace_index(state: ServerState, path: str) -> Any:
+    """The index of the workspace's source modules (what `check` builds), made on the first source file analysed
+    (in the analysis pool, off the event loop); the open buffer re-indexes its own module as it is analysed."""
+    from promptls.workspace.index import PY_SUFFIXES, TS_SUFFIXES  # deferred: loads with the first analysis
+
+    if state.root is None or not path.endswith(PY_SUFFIXES + TS_SUFFIXES) or not state.config.code_languages:
+        return None
+    if state.workspace_index is None:
+        with INDEX_LOCK:  # two analysis workers must not build it twice
+            if state.workspace_index is None:
+                from promptls.workspace import WorkspaceIndex
+
+                try:
+                    state.workspace_index = WorkspaceIndex.build([state.root])
+                except Exception:  # an empty index: each file is analysed on its own, as before
+                    log.exception("workspace index not built for %s", state.root)
+                    state.workspace_index = WorkspaceIndex([state.root])
+    return state.workspace_index

@@ -24,10 +24,11 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from promptls import __version__
 from promptls import sections as _sections  # noqa: F401 (every owner declares its config section)
+from promptls.analysis.describe import status
 from promptls.lsp import log_filters
 from promptls.lsp.convert import to_diagnostic
+from promptls.lsp.features import dispatch
 from promptls.lsp.features import eval as eval_features
-from promptls.lsp.features import prompt as features
 from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.scheduler import Scheduler
 from promptls.lsp.state import Analysis, ServerState, scan_partials
@@ -176,7 +177,8 @@ class PromptServer(LanguageServer):
             lsp.PublishDiagnosticsParams(uri=a.uri, diagnostics=diags, version=a.version))
 
     def send_status(self, a: Analysis | None) -> None:
-        self.protocol.notify("promptls/status", features.status(a, self.status_extra))
+        self.protocol.notify("promptls/status", status(a.uri if a else None, a.report if a else None,
+                                                       self.status_extra))
 
     def reanalyze_all(self) -> None:
         self.state.analyses.clear()
@@ -334,7 +336,7 @@ def create_server() -> PromptServer:
         return lsp.RelatedFullDocumentDiagnosticReport(
             items=[to_diagnostic(a.index, f) for f in a.report.findings], result_id=result_id)
 
-    features.register(server)
+    dispatch.register(server)
     try:
         from promptls.lsp.features.assist import register as register_assist
     except ImportError:
@@ -373,7 +375,7 @@ async def _index_workspace(ls: PromptServer) -> None:
     """The one background job after `initialized`: Dotprompt partials (a bounded walk), then the source-module
     index of `workspace/`, both off the event loop, with `$/progress` begin/report/end when the client allows it.
     The two listings stay apart: modules come from `git ls-files` (so .gitignore holds), partials from a walk."""
-    from promptls.lsp.features.prompt import _INDEX_LOCK  # shared with the lazy build a first analysis may start
+    from promptls.lsp.scheduler import INDEX_LOCK  # shared with the lazy build a first analysis may start
 
     root = ls.state.root
     token = None
@@ -405,7 +407,7 @@ async def _index_workspace(ls: PromptServer) -> None:
             return 0
         from promptls.workspace import WorkspaceIndex
 
-        with _INDEX_LOCK:
+        with INDEX_LOCK:
             if state.workspace_index is None:
                 try:
                     state.workspace_index = WorkspaceIndex.build(
