@@ -8,7 +8,8 @@ import json
 import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
-from tests.e2e.test_server import pos_of, wait_diagnostics
+from tests.e2e.conftest import wait_diagnostics
+from tests.e2e.test_server import pos_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

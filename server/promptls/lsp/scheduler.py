@@ -9,7 +9,11 @@ Every analysis of an open document goes through `Scheduler`, and only through it
 - the result of a version that is no longer current is dropped, never published nor served;
 - a request handler that needs the analysis (hover, hints, lenses, actions, pull diagnostics) awaits the one
   for the document's current version instead of computing it itself: each version is analysed once;
-- a large dataset gets a first pass over the lines the user sees, published at once; the full pass follows.
+- a large dataset gets a first pass over the lines the user sees, published at once; the full pass follows;
+- a settings change makes every analysis stale at once (`invalidate`: a new generation); handlers then wait for
+  the new one, while lenses and hints may still read the stale one;
+- it is the one place diagnostics are pushed (`publish`): the analyses', the eval layer's for case files, and the
+  empty list that clears a closed document's. A client that pulls diagnostics gets none pushed.
 
 Why its own pool: analyses used the loop's default executor, which other work (workspace scans, assist
 rendering) shares, and handlers analysed synchronously on the loop when they found no fresh result — so two
@@ -30,6 +34,7 @@ from lsprotocol import types as lsp
 
 from promptls.core.findings import FileReport, Finding, Severity
 from promptls.core.positions import LineIndex, Span
+from promptls.lsp.protocol import call_handler
 from promptls.lsp.state import Analysis, ServerState
 
 if TYPE_CHECKING:
@@ -68,6 +73,7 @@ class Scheduler:
         self._dirty: set[str] = set()
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self.on_published: list[Callable[[Analysis], None]] = []
+        self.generation = 0  # bumped by `invalidate`: analyses of an older one are stale
 
     # -- asking for work ----------------------------------------------------------------------------------
     def request(self, uri: str) -> None:
@@ -80,11 +86,24 @@ class Scheduler:
             return
         self._tasks[uri] = asyncio.ensure_future(self._work(uri))
 
+    def invalidate(self) -> None:
+        """The settings changed: every analysis there is is stale; the caller asks for new ones."""
+        self.generation += 1
+
     def forget(self, uri: str) -> None:
-        """The document was closed: drop its result; a running analysis finds it gone and stops."""
+        """The document was closed: drop its result and its pushed diagnostics; a running analysis finds it gone
+        and stops."""
         self._server.state.analyses.pop(uri, None)
         self._dirty.discard(uri)
         self._wake(uri)
+        self.publish(uri, [])
+
+    def publish(self, uri: str, diagnostics: list[lsp.Diagnostic], version: int | None = None) -> None:
+        """Push a document's diagnostics, unless the client pulls them (it asks `textDocument/diagnostic`)."""
+        if self._server.pull_diagnostics:
+            return
+        self._server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -98,7 +117,7 @@ class Scheduler:
         """The analysis of the document's current version, if it exists already."""
         td = self._server.workspace.text_documents.get(uri)
         a = self._server.state.analyses.get(uri)
-        if td is None or a is None or a.version != td.version:
+        if td is None or a is None or a.version != td.version or a.generation != self.generation:
             return None
         if a.partial and not partial_ok:
             return None
@@ -132,12 +151,9 @@ class Scheduler:
         The handlers read the analysis through `PromptServer.analyze_now`, which then always finds it fresh:
         no handler analyses on the event loop.
         """
-        fm = self._server.protocol.fm
         for method in methods:
-            handler = fm.features.get(method)
-            if handler is None:
-                continue
-            fm.features[method] = self._waiting(handler, method in PARTIAL_OK)
+            partial_ok = method in PARTIAL_OK
+            self._server.protocol.wrap_handler(method, lambda h, p=partial_ok: self._waiting(h, p))
 
     def _waiting(self, handler: Callable[..., Any], partial_ok: bool) -> Callable[..., Any]:
         async def wrapped(params: Any) -> Any:
@@ -145,10 +161,7 @@ class Scheduler:
             uri = getattr(doc, "uri", None)
             if isinstance(uri, str):
                 await self.current(uri, partial_ok)
-            result = handler(params)
-            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                result = await result
-            return result
+            return await call_handler(handler, params)
 
         wrapped.__name__ = getattr(handler, "__name__", "handler")
         return wrapped
@@ -182,6 +195,7 @@ class Scheduler:
                        version: int | None, kind: str | None, limit_lines: int | None) -> bool:
         """Analyse one version off the loop; store, publish and wake waiters if it is still the current one."""
         server = self._server
+        generation = self.generation
         try:
             result = await loop.run_in_executor(self._pool, analyze, server.state, uri, path, text,
                                                 version, server.encoding, kind, limit_lines)
@@ -190,6 +204,7 @@ class Scheduler:
             return False
         if not self._is_current(uri, version, text):
             return False
+        result.generation = generation
         server.state.analyses[uri] = result
         for hook in self.on_published:
             hook(result)
