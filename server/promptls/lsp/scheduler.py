@@ -34,6 +34,7 @@ from lsprotocol import types as lsp
 
 from promptls.core.findings import FileReport, Finding, Severity
 from promptls.core.positions import LineIndex, Span
+from promptls.lsp.convert import to_diagnostic
 from promptls.lsp.protocol import call_handler
 from promptls.lsp.state import Analysis, ServerState
 
@@ -99,7 +100,8 @@ class Scheduler:
         self.publish(uri, [])
 
     def publish(self, uri: str, diagnostics: list[lsp.Diagnostic], version: int | None = None) -> None:
-        """Push a document's diagnostics, unless the client pulls them (it asks `textDocument/diagnostic`)."""
+        """Push a document's diagnostics, unless the client pulls them (it asks `textDocument/diagnostic`): an
+        analysis' (from `_analyse`), a case file's (the eval layer), none for a closed document."""
         if self._server.pull_diagnostics:
             return
         self._server.text_document_publish_diagnostics(
@@ -193,7 +195,8 @@ class Scheduler:
 
     async def _analyse(self, loop: asyncio.AbstractEventLoop, uri: str, path: str, text: str,
                        version: int | None, kind: str | None, limit_lines: int | None) -> bool:
-        """Analyse one version off the loop; store, publish and wake waiters if it is still the current one."""
+        """Analyse one version off the loop; store, publish (diagnostics, then the `on_published` hooks: status,
+        dependents) and wake waiters if it is still the current one."""
         server = self._server
         generation = self.generation
         try:
@@ -206,6 +209,8 @@ class Scheduler:
             return False
         result.generation = generation
         server.state.analyses[uri] = result
+        if not server.pull_diagnostics:
+            self.publish(uri, [to_diagnostic(result.index, f) for f in result.report.findings], version)
         for hook in self.on_published:
             hook(result)
         self._wake(uri)

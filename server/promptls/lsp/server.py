@@ -106,12 +106,11 @@ class PromptServer(LanguageServer):
     def _on_published(self, a: Analysis) -> None:
         if not a.partial:
             _freeze_once()
-        self.scheduler.publish(a.uri, [to_diagnostic(a.index, f) for f in a.report.findings], a.version)
         if not a.partial:
             self.send_status(a)
         if self.pull_diagnostics and self._can_refresh():
             index = self.state.workspace_index
-            if index is not None:  # an edit changed a module's symbols: its dependents follow (features.py)
+            if index is not None:  # an edit changed a module's symbols: its dependents follow (features/code.py)
                 self._refresh_after.update(u for u in map(from_fs_path, index.pending())
                                            if u and u in self.workspace.text_documents)
             if a.uri in self._refresh_after:

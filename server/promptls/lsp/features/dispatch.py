@@ -14,7 +14,7 @@ from promptls.lsp.features import code, dataset, prompt
 from promptls.lsp.features.common import Face, wants
 from promptls.lsp.state import Analysis
 
-FACES: dict[str, Face] = {"prompt": prompt, "code": code, "dataset": dataset}  # type: ignore[dict-item]
+FACES: dict[str, Face] = {"prompt": prompt, "code": code, "dataset": dataset}  # modules implement Face
 
 
 def _analysis(ls: Any, uri: str) -> tuple[Analysis, Face] | None:
