@@ -32,21 +32,31 @@ async def close(client: LanguageClient) -> None:
             await asyncio.wait_for(proc.wait(), 10)
 
 
-async def next_publish(client: LanguageClient, timeout: float = 1.0) -> None:
-    """Wait until the client records another `textDocument/publishDiagnostics`, or `timeout` seconds: callers
-    re-check their own condition in a bounded loop, so a publish that came just before this call costs one
-    interval, not the test.
+async def wait_diagnostics(client: LanguageClient, uri: str | None = None, timeout: float | None = None):
+    """Wait, bounded, on the diagnostics the client records.
+
+    With `uri`: the diagnostics last published for it, once there are any (AssertionError after `timeout`, 60 s
+    unless given). Without: return once the client records another `textDocument/publishDiagnostics`, or after
+    `timeout` (1 s unless given); callers re-check their own condition in a bounded loop, so a publish that came
+    just before this call costs one interval, not the test.
 
     Polls instead of using pytest-lsp's `wait_for_notification`: that keeps one future per method, and a wait
     that timed out leaves its cancelled future behind, so the client raises on the next notification of that
     method and drops it (its diagnostics are never recorded) — one slow publish then fails every later wait."""
-    before = dict(client.diagnostics)  # holding the old lists: a new publish is a new list object
+    limit = timeout if timeout is not None else 1.0 if uri is None else 60.0
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if len(client.diagnostics) != len(before) or any(
-                client.diagnostics.get(uri) is not diags for uri, diags in before.items()):
-            return
+    deadline = loop.time() + limit
+    before = dict(client.diagnostics)  # holding the old lists: a new publish is a new list object
+    while True:
+        if uri is not None and (diags := client.diagnostics.get(uri)) is not None:
+            return diags
+        if uri is None and (len(client.diagnostics) != len(before) or any(
+                client.diagnostics.get(u) is not diags for u, diags in before.items())):
+            return None
+        if loop.time() > deadline:
+            if uri is None:
+                return None
+            raise AssertionError(f"no diagnostics for {uri} within {limit:g} s")
         await asyncio.sleep(0.02)
 
 

@@ -8,7 +8,8 @@ import json
 import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
-from tests.e2e.test_server import pos_of, wait_diagnostics
+from tests.e2e.conftest import wait_diagnostics
+from tests.e2e.test_server import pos_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -185,7 +186,7 @@ async def test_large_dataset_shows_the_top_first():  # async only for the module
     proc = subprocess.Popen([sys.executable, "-m", "promptls", "serve"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV)
 
-    def next_publish() -> list[int]:
+    def next_dataset_publish() -> list[int]:
         for _ in range(50):
             ready, _, _ = select.select([proc.stdout], [], [], 60)
             assert ready, "no message from the server within 60 s"
@@ -201,9 +202,9 @@ async def test_large_dataset_shows_the_top_first():  # async only for the module
         proc.stdin.write(frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
             "uri": uri, "languageId": "jsonl", "version": 1, "text": text}}}))
         proc.stdin.flush()
-        seen = [next_publish()]
+        seen = [next_dataset_publish()]
         while len(lines) - 3 not in seen[-1] and len(seen) < 5:
-            seen.append(next_publish())
+            seen.append(next_dataset_publish())
         assert seen[0] == [5], seen  # the first publish covers the top of the file only
         assert seen[-1] == [5, len(lines) - 3]
     finally:

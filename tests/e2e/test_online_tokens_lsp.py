@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.e2e.conftest import close, next_publish  # noqa: E402
+from tests.e2e.conftest import close, wait_diagnostics  # noqa: E402
 from tests.fakes.anthropic_fake import AnthropicFake  # noqa: E402
 from tests.fakes.http import FakeServer, Fault  # noqa: E402
 
@@ -64,7 +64,7 @@ async def lens_title(client: LanguageClient, uri: str, want) -> str:
         title = lenses[0].command.title if lenses and lenses[0].command else ""
         if want(title):
             return title
-        await next_publish(client)
+        await wait_diagnostics(client)
     raise AssertionError(f"lens never matched: {title!r}")
 
 

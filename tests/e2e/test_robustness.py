@@ -11,7 +11,7 @@ import time
 import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
-from tests.e2e.conftest import ENV, close, init_params, next_publish
+from tests.e2e.conftest import ENV, close, init_params, wait_diagnostics
 
 
 def frame(obj) -> bytes:
@@ -123,7 +123,7 @@ async def test_workspace_scan_reports_progress(tmp_path):
         ok = False
         for _ in range(100):
             # A clean prompt is published with no findings: the key being present is what tells it arrived.
-            await next_publish(client)
+            await wait_diagnostics(client)
             published = main.as_uri() in client.diagnostics
             diags = client.diagnostics.get(main.as_uri(), [])
             ends = [v for vals in client.progress_reports.values() for v in vals

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
+from tests.e2e.conftest import wait_diagnostics
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -31,17 +32,6 @@ Hello {{name}} from {{city}}!
 async def open_doc(client: LanguageClient, uri: str, text: str = DOC, lang: str = "dotprompt") -> None:
     client.text_document_did_open(lsp.DidOpenTextDocumentParams(
         text_document=lsp.TextDocumentItem(uri=uri, language_id=lang, version=1, text=text)))
-
-
-async def wait_diagnostics(client: LanguageClient, uri: str, timeout: float = 60.0):
-    """The diagnostics last published for `uri`, waiting (bounded) for the first publish."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (diags := client.diagnostics.get(uri)) is None:
-        if loop.time() > deadline:
-            raise AssertionError(f"no diagnostics for {uri} within {timeout:g} s")
-        await asyncio.sleep(0.02)  # polled: see conftest.next_publish for why not wait_for_notification
-    return diags
 
 
 def pos_of(text: str, needle: str, extra: int = 0) -> lsp.Position:

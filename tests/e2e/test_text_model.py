@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lsprotocol import types as lsp
 from pygls.workspace import Workspace
 from pytest_lsp import LanguageClient
-from tests.e2e.conftest import next_publish
+from tests.e2e.conftest import wait_diagnostics
 
 from promptls.core.positions import LineIndex, Pos
 from promptls.lsp.protocol import RobustProtocol
@@ -289,7 +289,7 @@ async def test_pushed_diagnostics_after_edits_with_odd_characters(client: Langua
         vr = [d for d in diags if d.code == "VR001"]
         if vr and span_text(text, vr[0].range, "utf-16") == "city":
             break
-        await next_publish(client)
+        await wait_diagnostics(client)
     else:
         raise AssertionError(f"no VR001 on `city`: {client.diagnostics.get(uri)}")
     assert vr[0].range.start == lsp.Position(*ref_position(text, text.index("{{city}}") + 2, "utf-16"))

@@ -11,10 +11,16 @@ documents); silently drops requests after `shutdown`; and exits with `sys.exit` 
   and returns it as the process exit code;
 - an InternalError response says "internal error in <method>; see the server log" and carries no traceback; a
   failed notification handler is logged with its traceback and shown to the user without the exception text.
+
+It is also the one place registered handlers are wrapped (`wrap_handler`: the scheduler makes handlers wait for
+their document's analysis, the eval layer answers for case files) and where `$/cancelRequest` reaches work pygls
+cannot cancel (`on_cancel`: pygls cancels a request only before its handler starts, and a command's handler runs
+in a task of its own, which pygls never cancels).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -49,6 +55,23 @@ class RobustProtocol(LanguageServerProtocol):
         # Set by the transport while it runs: called with the exit code when `exit` arrives.
         self.on_exit: Callable[[int], None] | None = None
         self._methods: dict[Any, str] = {}
+        # Called with the id of each request the client cancels, before pygls' own (not started) cancellation.
+        self.on_cancel: list[Callable[[Any], None]] = []
+
+    def wrap_handler(self, method: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+        """Replace the handler registered for `method` (if any) with `make(handler)`; wrappers registered later
+        run first."""
+        handler = self.fm.features.get(method)
+        if handler is not None:
+            self.fm.features[method] = make(handler)
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        for hook in self.on_cancel:
+            try:
+                hook(msg_id)
+            except Exception:
+                log.exception("a cancel hook failed for request %r", msg_id)
+        super()._handle_cancel_notification(msg_id)
 
     def structure_message(self, data: dict[str, Any]):
         try:
@@ -146,3 +169,11 @@ class RobustProtocol(LanguageServerProtocol):
         if self.writer is not None:
             self.writer.close()
         sys.exit(self.exit_code)
+
+
+async def call_handler(handler: Callable[..., Any], params: Any) -> Any:
+    """Run a wrapped handler, whether it is a plain function or a coroutine function."""
+    result = handler(params)
+    if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+        result = await result
+    return result

@@ -9,7 +9,11 @@ Every analysis of an open document goes through `Scheduler`, and only through it
 - the result of a version that is no longer current is dropped, never published nor served;
 - a request handler that needs the analysis (hover, hints, lenses, actions, pull diagnostics) awaits the one
   for the document's current version instead of computing it itself: each version is analysed once;
-- a large dataset gets a first pass over the lines the user sees, published at once; the full pass follows.
+- a large dataset gets a first pass over the lines the user sees, published at once; the full pass follows;
+- a settings change makes every analysis stale at once (`invalidate`: a new generation); handlers then wait for
+  the new one, while lenses and hints may still read the stale one;
+- it is the one place diagnostics are pushed (`publish`): the analyses', the eval layer's for case files, and the
+  empty list that clears a closed document's. A client that pulls diagnostics gets none pushed.
 
 Why its own pool: analyses used the loop's default executor, which other work (workspace scans, assist
 rendering) shares, and handlers analysed synchronously on the loop when they found no fresh result — so two
@@ -21,19 +25,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from promptls.lsp.features import prompt as features
+from promptls.core.findings import FileReport, Finding, Severity
+from promptls.core.positions import LineIndex, Span
+from promptls.lsp.convert import to_diagnostic
+from promptls.lsp.protocol import call_handler
+from promptls.lsp.state import Analysis, ServerState
 
 if TYPE_CHECKING:
     from promptls.lsp.server import PromptServer
-    from promptls.lsp.state import Analysis
 
 log = logging.getLogger(__name__)
+INDEX_LOCK = threading.Lock()  # the workspace index is built once: by the first analysis or the index job
 
 DATASET_PREFIX_CHARS = 2_000_000  # datasets above this get a first pass over the visible lines
 DATASET_PREFIX_LINES = 2_000
@@ -65,6 +74,7 @@ class Scheduler:
         self._dirty: set[str] = set()
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self.on_published: list[Callable[[Analysis], None]] = []
+        self.generation = 0  # bumped by `invalidate`: analyses of an older one are stale
 
     # -- asking for work ----------------------------------------------------------------------------------
     def request(self, uri: str) -> None:
@@ -77,11 +87,25 @@ class Scheduler:
             return
         self._tasks[uri] = asyncio.ensure_future(self._work(uri))
 
+    def invalidate(self) -> None:
+        """The settings changed: every analysis there is is stale; the caller asks for new ones."""
+        self.generation += 1
+
     def forget(self, uri: str) -> None:
-        """The document was closed: drop its result; a running analysis finds it gone and stops."""
+        """The document was closed: drop its result and its pushed diagnostics; a running analysis finds it gone
+        and stops."""
         self._server.state.analyses.pop(uri, None)
         self._dirty.discard(uri)
         self._wake(uri)
+        self.publish(uri, [])
+
+    def publish(self, uri: str, diagnostics: list[lsp.Diagnostic], version: int | None = None) -> None:
+        """Push a document's diagnostics, unless the client pulls them (it asks `textDocument/diagnostic`): an
+        analysis' (from `_analyse`), a case file's (the eval layer), none for a closed document."""
+        if self._server.pull_diagnostics:
+            return
+        self._server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -95,7 +119,7 @@ class Scheduler:
         """The analysis of the document's current version, if it exists already."""
         td = self._server.workspace.text_documents.get(uri)
         a = self._server.state.analyses.get(uri)
-        if td is None or a is None or a.version != td.version:
+        if td is None or a is None or a.version != td.version or a.generation != self.generation:
             return None
         if a.partial and not partial_ok:
             return None
@@ -129,12 +153,9 @@ class Scheduler:
         The handlers read the analysis through `PromptServer.analyze_now`, which then always finds it fresh:
         no handler analyses on the event loop.
         """
-        fm = self._server.protocol.fm
         for method in methods:
-            handler = fm.features.get(method)
-            if handler is None:
-                continue
-            fm.features[method] = self._waiting(handler, method in PARTIAL_OK)
+            partial_ok = method in PARTIAL_OK
+            self._server.protocol.wrap_handler(method, lambda h, p=partial_ok: self._waiting(h, p))
 
     def _waiting(self, handler: Callable[..., Any], partial_ok: bool) -> Callable[..., Any]:
         async def wrapped(params: Any) -> Any:
@@ -142,10 +163,7 @@ class Scheduler:
             uri = getattr(doc, "uri", None)
             if isinstance(uri, str):
                 await self.current(uri, partial_ok)
-            result = handler(params)
-            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                result = await result
-            return result
+            return await call_handler(handler, params)
 
         wrapped.__name__ = getattr(handler, "__name__", "handler")
         return wrapped
@@ -177,17 +195,22 @@ class Scheduler:
 
     async def _analyse(self, loop: asyncio.AbstractEventLoop, uri: str, path: str, text: str,
                        version: int | None, kind: str | None, limit_lines: int | None) -> bool:
-        """Analyse one version off the loop; store, publish and wake waiters if it is still the current one."""
+        """Analyse one version off the loop; store, publish (diagnostics, then the `on_published` hooks: status,
+        dependents) and wake waiters if it is still the current one."""
         server = self._server
+        generation = self.generation
         try:
-            result = await loop.run_in_executor(self._pool, features.analyze, server.state, uri, path, text,
+            result = await loop.run_in_executor(self._pool, analyze, server.state, uri, path, text,
                                                 version, server.encoding, kind, limit_lines)
-        except Exception:  # features.analyze turns crashes into a finding; this is the pool going away
+        except Exception:  # analyze turns crashes into a finding; this is the pool going away
             log.exception("analysis failed for %s", uri)
             return False
         if not self._is_current(uri, version, text):
             return False
+        result.generation = generation
         server.state.analyses[uri] = result
+        if not server.pull_diagnostics:
+            self.publish(uri, [to_diagnostic(result.index, f) for f in result.report.findings], version)
         for hook in self.on_published:
             hook(result)
         self._wake(uri)
@@ -204,3 +227,46 @@ class Scheduler:
         for waiter in self._waiters.pop(uri, []):
             if not waiter.done():
                 waiter.set_result(None)
+
+
+def analyze(state: ServerState, uri: str, path: str, text: str, version: int | None,
+            encoding: str = "utf-16", kind: str | None = None, limit_lines: int | None = None) -> Analysis:
+    """One analysis, in the scheduler's pool; a crash becomes an IO001 finding."""
+    from promptls.analysis.engine import analyze as analyze_text  # deferred: keeps `initialize` fast
+    from promptls.analysis.engine import analyze_dataset_prefix
+
+    try:
+        if limit_lines is not None:
+            doc, report = analyze_dataset_prefix(path, text, state.config, limit_lines)
+        else:
+            doc, report = analyze_text(path, text, state.config, partials=state.partial_lookup, kind=kind,
+                                       online_count=state.online_lookup if state.config.tokens_online else None,
+                                       workspace=workspace_index(state, path))
+    except Exception as e:  # the server keeps running whatever a document contains
+        log.exception("analysis crashed on %s", uri)
+        doc = None
+        report = FileReport(path, "unknown", None, [Finding("IO001", Severity.WARNING,
+                                                            f"Not analysed: internal error ({type(e).__name__}).",
+                                                            Span(0, 0))], skipped="internal error")
+    return Analysis(uri, version, text, doc, report, LineIndex(text, encoding), kind=report.kind,
+                    partial=limit_lines is not None)
+
+
+def workspace_index(state: ServerState, path: str) -> Any:
+    """The index of the workspace's source modules (what `check` builds), made on the first source file analysed
+    (in the analysis pool, off the event loop); the open buffer re-indexes its own module as it is analysed."""
+    from promptls.workspace.index import PY_SUFFIXES, TS_SUFFIXES  # deferred: loads with the first analysis
+
+    if state.root is None or not path.endswith(PY_SUFFIXES + TS_SUFFIXES) or not state.config.code_languages:
+        return None
+    if state.workspace_index is None:
+        with INDEX_LOCK:  # two analysis workers must not build it twice
+            if state.workspace_index is None:
+                from promptls.workspace import WorkspaceIndex
+
+                try:
+                    state.workspace_index = WorkspaceIndex.build([state.root])
+                except Exception:  # an empty index: each file is analysed on its own, as before
+                    log.exception("workspace index not built for %s", state.root)
+                    state.workspace_index = WorkspaceIndex([state.root])
+    return state.workspace_index

@@ -24,10 +24,11 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from promptls import __version__
 from promptls import sections as _sections  # noqa: F401 (every owner declares its config section)
+from promptls.analysis.describe import status
 from promptls.lsp import log_filters
 from promptls.lsp.convert import to_diagnostic
+from promptls.lsp.features import dispatch
 from promptls.lsp.features import eval as eval_features
-from promptls.lsp.features import prompt as features
 from promptls.lsp.protocol import RobustProtocol
 from promptls.lsp.scheduler import Scheduler
 from promptls.lsp.state import Analysis, ServerState, scan_partials
@@ -105,13 +106,11 @@ class PromptServer(LanguageServer):
     def _on_published(self, a: Analysis) -> None:
         if not a.partial:
             _freeze_once()
-        if not self.pull_diagnostics:
-            self.publish(a)
         if not a.partial:
             self.send_status(a)
         if self.pull_diagnostics and self._can_refresh():
             index = self.state.workspace_index
-            if index is not None:  # an edit changed a module's symbols: its dependents follow (features.py)
+            if index is not None:  # an edit changed a module's symbols: its dependents follow (features/code.py)
                 self._refresh_after.update(u for u in map(from_fs_path, index.pending())
                                            if u and u in self.workspace.text_documents)
             if a.uri in self._refresh_after:
@@ -170,16 +169,12 @@ class PromptServer(LanguageServer):
         except Exception:
             log.debug("client refused diagnostic refresh", exc_info=True)
 
-    def publish(self, a: Analysis) -> None:
-        diags = [to_diagnostic(a.index, f) for f in a.report.findings]
-        self.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(uri=a.uri, diagnostics=diags, version=a.version))
-
     def send_status(self, a: Analysis | None) -> None:
-        self.protocol.notify("promptls/status", features.status(a, self.status_extra))
+        self.protocol.notify("promptls/status", status(a.uri if a else None, a.report if a else None,
+                                                       self.status_extra))
 
     def reanalyze_all(self) -> None:
-        self.state.analyses.clear()
+        self.scheduler.invalidate()
         for uri in list(self.workspace.text_documents):
             self.schedule(uri)
         if self.pull_diagnostics and self._can_refresh():
@@ -219,122 +214,23 @@ def _settings_from(value: Any) -> dict[str, Any]:
 
 
 def create_server() -> PromptServer:
+    """The server with every handler registered: lifecycle, settings and documents here, the editor features
+    (`features/dispatch.py`), the assist and eval layers, each wrapped to wait for its document's analysis."""
     # Analyses allocate many short-lived nodes; a larger first generation means fewer collections per keystroke.
     gc.set_threshold(20_000, 20, 20)
     log_filters.install()
     server = PromptServer()
-
-    @server.feature(lsp.INITIALIZE)
-    def on_initialize(ls: PromptServer, params: lsp.InitializeParams) -> None:
-        root = None
-        if params.workspace_folders:
-            root = to_fs_path(params.workspace_folders[0].uri)
-        elif params.root_uri:
-            root = to_fs_path(params.root_uri)
-        elif params.root_path:
-            root = params.root_path
-        ls.state.root = Path(root) if root else None
-        ls.state.init_settings = _settings_from(params.initialization_options)
-        td = params.capabilities.text_document
-        ls.pull_diagnostics = bool(td is not None and td.diagnostic is not None)
-        errors = ls.state.rebuild_config()
-        ls._pending_errors = errors  # shown once the client is ready (after `initialized`)
-
-    @server.feature(lsp.INITIALIZED)
-    async def on_initialized(ls: PromptServer, params: lsp.InitializedParams) -> None:
-        caps = ls.client_capabilities
-        ws = caps.workspace
-        if ws is not None and ws.configuration:
-            try:
-                res = await ls.workspace_configuration_async(
-                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="promptls")]))
-                if res and isinstance(res[0], dict):
-                    ls.state.client_settings = res[0]
-                    ls._pending_errors = ls.state.rebuild_config()
-            except Exception:
-                log.debug("workspace/configuration failed", exc_info=True)
-        ls.report_config_errors(getattr(ls, "_pending_errors", []))
-        if ls.state.root is not None:
-            ls.index_task = asyncio.ensure_future(_index_workspace(ls))
-        else:
-            ls.reanalyze_all()
-        await _register_watchers(ls)  # the index builds meanwhile: a slow answer delays nothing
-
-    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def on_config(ls: PromptServer, params: lsp.DidChangeConfigurationParams) -> None:
-        settings = _settings_from(params.settings)
-        if not settings and ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
-            try:
-                res = await ls.workspace_configuration_async(
-                    lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="promptls")]))
-                settings = res[0] if res and isinstance(res[0], dict) else {}
-            except Exception:
-                settings = {}
-        ls.state.client_settings = settings
-        ls.report_config_errors(ls.state.rebuild_config())
-        ls.reanalyze_all()
-
-    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    async def on_watched(ls: PromptServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        paths = [ls.path_of(c.uri) for c in params.changes]
-        if any(p.endswith(CONFIG_FILES) for p in paths):  # settings apply to every document
-            ls.report_config_errors(ls.state.rebuild_config())
-            ls.reanalyze_all()
-            return
-        if any(p.endswith(TSCONFIG_FILES) for p in paths):  # import paths of every TS module may have moved
-            ls.state.workspace_index = None  # rebuilt on the next source-file analysis
-            ls.reanalyze_all()
-            return
-        await ls.sync_modules(paths)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: PromptServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        ls.state.open_texts[ls.path_of(params.text_document.uri)] = params.text_document.text
-        ls.schedule(params.text_document.uri)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: PromptServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        for hook in ls.change_hooks:
-            try:
-                hook(ls, params)
-            except Exception:
-                log.exception("change hook failed")
-        ls.schedule(params.text_document.uri)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    async def did_save(ls: PromptServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        from promptls.lsp.features.tokens import on_save  # online counts on save only, never per keystroke
-
-        await on_save(ls, params.text_document.uri)
-        await ls.sync_modules([ls.path_of(params.text_document.uri)])
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    async def did_close(ls: PromptServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        ls.scheduler.forget(uri)
-        ls._refresh_after.discard(uri)
-        ls.state.open_texts.pop(ls.path_of(uri), None)
-        if not ls.pull_diagnostics:
-            ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-        await ls.sync_modules([ls.path_of(uri)])  # unsaved edits are gone: the file on disk counts again
-
-    @server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC,
-                    lsp.DiagnosticOptions(identifier="promptls", inter_file_dependencies=True,
-                                          workspace_diagnostics=False))
-    async def pull(ls: PromptServer, params: lsp.DocumentDiagnosticParams) -> lsp.DocumentDiagnosticReport:
-        uri = params.text_document.uri
-        a = await ls.scheduler.current(uri)
-        if a is None:
-            return lsp.RelatedFullDocumentDiagnosticReport(items=[])
-        # the findings are in the id: a dependency's edit changes them at the same version and text
-        found = hash(tuple((f.code, f.message, f.span.start, f.span.end) for f in a.report.findings))
-        result_id = f"{a.version}-{hash(a.text) & 0xFFFFFFFF:x}-{id(ls.state.config):x}-{found & 0xFFFFFFFF:x}"
-        if params.previous_result_id == result_id:
-            return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-        return lsp.RelatedFullDocumentDiagnosticReport(
-            items=[to_diagnostic(a.index, f) for f in a.report.findings], result_id=result_id)
-
-    features.register(server)
+    server.feature(lsp.INITIALIZE)(on_initialize)
+    server.feature(lsp.INITIALIZED)(on_initialized)
+    server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)(on_config)
+    server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)(on_watched)
+    server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)(did_open)
+    server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)(did_change)
+    server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)(did_save)
+    server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)(did_close)
+    server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC, lsp.DiagnosticOptions(
+        identifier="promptls", inter_file_dependencies=True, workspace_diagnostics=False))(pull)
+    dispatch.register(server)
     try:
         from promptls.lsp.features.assist import register as register_assist
     except ImportError:
@@ -344,6 +240,113 @@ def create_server() -> PromptServer:
     eval_features.register(server)  # prompt tests: the Test lens, promptls.eval, promptls/evalCases
     server.scheduler.wrap_handlers()  # handlers wait for the current analysis; none analyses on the loop
     return server
+
+
+# -- the handlers of the lifecycle, the settings and the documents ------------------------------------------
+def on_initialize(ls: PromptServer, params: lsp.InitializeParams) -> None:
+    root = None
+    if params.workspace_folders:
+        root = to_fs_path(params.workspace_folders[0].uri)
+    elif params.root_uri:
+        root = to_fs_path(params.root_uri)
+    elif params.root_path:
+        root = params.root_path
+    ls.state.root = Path(root) if root else None
+    ls.state.init_settings = _settings_from(params.initialization_options)
+    td = params.capabilities.text_document
+    ls.pull_diagnostics = bool(td is not None and td.diagnostic is not None)
+    errors = ls.state.rebuild_config()
+    ls._pending_errors = errors  # shown once the client is ready (after `initialized`)
+
+
+async def on_initialized(ls: PromptServer, params: lsp.InitializedParams) -> None:
+    caps = ls.client_capabilities
+    ws = caps.workspace
+    if ws is not None and ws.configuration:
+        try:
+            res = await ls.workspace_configuration_async(
+                lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="promptls")]))
+            if res and isinstance(res[0], dict):
+                ls.state.client_settings = res[0]
+                ls._pending_errors = ls.state.rebuild_config()
+        except Exception:
+            log.debug("workspace/configuration failed", exc_info=True)
+    ls.report_config_errors(getattr(ls, "_pending_errors", []))
+    if ls.state.root is not None:
+        ls.index_task = asyncio.ensure_future(_index_workspace(ls))
+    else:
+        ls.reanalyze_all()
+    await _register_watchers(ls)  # the index builds meanwhile: a slow answer delays nothing
+
+
+async def on_config(ls: PromptServer, params: lsp.DidChangeConfigurationParams) -> None:
+    settings = _settings_from(params.settings)
+    if not settings and ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
+        try:
+            res = await ls.workspace_configuration_async(
+                lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="promptls")]))
+            settings = res[0] if res and isinstance(res[0], dict) else {}
+        except Exception:
+            settings = {}
+    ls.state.client_settings = settings
+    ls.report_config_errors(ls.state.rebuild_config())
+    ls.reanalyze_all()
+
+
+async def on_watched(ls: PromptServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    paths = [ls.path_of(c.uri) for c in params.changes]
+    if any(p.endswith(CONFIG_FILES) for p in paths):  # settings apply to every document
+        ls.report_config_errors(ls.state.rebuild_config())
+        ls.reanalyze_all()
+        return
+    if any(p.endswith(TSCONFIG_FILES) for p in paths):  # import paths of every TS module may have moved
+        ls.state.workspace_index = None  # rebuilt on the next source-file analysis
+        ls.reanalyze_all()
+        return
+    await ls.sync_modules(paths)
+
+
+def did_open(ls: PromptServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.state.open_texts[ls.path_of(params.text_document.uri)] = params.text_document.text
+    ls.schedule(params.text_document.uri)
+
+
+def did_change(ls: PromptServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    for hook in ls.change_hooks:
+        try:
+            hook(ls, params)
+        except Exception:
+            log.exception("change hook failed")
+    ls.schedule(params.text_document.uri)
+
+
+async def did_save(ls: PromptServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    from promptls.lsp.features.tokens import on_save  # online counts on save only, never per keystroke
+
+    await on_save(ls, params.text_document.uri)
+    await ls.sync_modules([ls.path_of(params.text_document.uri)])
+
+
+async def did_close(ls: PromptServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.scheduler.forget(uri)  # its diagnostics cleared too
+    ls._refresh_after.discard(uri)
+    ls.state.open_texts.pop(ls.path_of(uri), None)
+    await ls.sync_modules([ls.path_of(uri)])  # unsaved edits are gone: the file on disk counts again
+
+
+async def pull(ls: PromptServer, params: lsp.DocumentDiagnosticParams) -> lsp.DocumentDiagnosticReport:
+    uri = params.text_document.uri
+    a = await ls.scheduler.current(uri)
+    if a is None:
+        return lsp.RelatedFullDocumentDiagnosticReport(items=[])
+    # the findings are in the id: a dependency's edit changes them at the same version and text
+    found = hash(tuple((f.code, f.message, f.span.start, f.span.end) for f in a.report.findings))
+    result_id = f"{a.version}-{hash(a.text) & 0xFFFFFFFF:x}-{id(ls.state.config):x}-{found & 0xFFFFFFFF:x}"
+    if params.previous_result_id == result_id:
+        return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+    return lsp.RelatedFullDocumentDiagnosticReport(
+        items=[to_diagnostic(a.index, f) for f in a.report.findings], result_id=result_id)
 
 
 CONFIG_FILES = ("promptls.toml", "pyproject.toml")
@@ -373,7 +376,7 @@ async def _index_workspace(ls: PromptServer) -> None:
     """The one background job after `initialized`: Dotprompt partials (a bounded walk), then the source-module
     index of `workspace/`, both off the event loop, with `$/progress` begin/report/end when the client allows it.
     The two listings stay apart: modules come from `git ls-files` (so .gitignore holds), partials from a walk."""
-    from promptls.lsp.features.prompt import _INDEX_LOCK  # shared with the lazy build a first analysis may start
+    from promptls.lsp.scheduler import INDEX_LOCK  # shared with the lazy build a first analysis may start
 
     root = ls.state.root
     token = None
@@ -405,7 +408,7 @@ async def _index_workspace(ls: PromptServer) -> None:
             return 0
         from promptls.workspace import WorkspaceIndex
 
-        with _INDEX_LOCK:
+        with INDEX_LOCK:
             if state.workspace_index is None:
                 try:
                     state.workspace_index = WorkspaceIndex.build(

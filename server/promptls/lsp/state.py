@@ -30,6 +30,7 @@ class Analysis:
     index: LineIndex
     kind: str = "prompt"  # "prompt" | "code" | "dataset"
     partial: bool = False  # a large dataset's first lines only; the full analysis follows
+    generation: int = 0  # the scheduler's settings generation it was made under (`Scheduler.invalidate`)
 
     @property
     def prompt(self) -> PromptDocument | None:

@@ -12,8 +12,8 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
-from tests.e2e.conftest import ENV, SERVER, close, init_params, next_publish
-from tests.e2e.test_server import pos_of, wait_diagnostics
+from tests.e2e.conftest import ENV, SERVER, close, init_params, wait_diagnostics
+from tests.e2e.test_server import pos_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -92,7 +92,7 @@ async def test_an_edit_to_a_constants_module_republishes_its_open_dependents(cli
         after = [d for d in client.diagnostics.get(service_uri) or () if d.code == "MD003"]
         if len(after) > len(before):
             break
-        await next_publish(client)
+        await wait_diagnostics(client)
     assert len(after) > len(before)
     assert any("`model` is `config.MODEL`, defined in" in r.message
                for d in after for r in d.related_information or [])

@@ -13,8 +13,7 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from tests.e2e.conftest import ENV, SERVER, close, init_params
-from tests.e2e.test_server import wait_diagnostics
+from tests.e2e.conftest import ENV, SERVER, close, init_params, wait_diagnostics
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "llmapp"
 OLD = 'MODEL = "claude-sonnet-4-5"'

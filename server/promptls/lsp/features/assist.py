@@ -45,6 +45,7 @@ class AssistLayer:
         self.inline = InlineEngine(self.assist, self.open_docs)
         self.shown_errors: set[str] = set()
         self.last_uri: str | None = None
+        self._usable_for: dict[int, bool] = {}  # id of the settings table -> whether an LLM action could run
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def sync(self) -> None:
@@ -81,6 +82,29 @@ class AssistLayer:
     def text_of(self, uri: str) -> str:
         return self.server.workspace.get_text_document(uri).source
 
+    def provider_usable(self) -> bool:
+        """Whether an LLM action could run: a provider of the `action` chain with its key set, or a keyless one
+        that is checkable (local: its model file) or configured by the user (the built-in Ollama default is no
+        sign that Ollama runs)."""
+        raw = self.server.state.config.raw
+        if id(raw) in self._usable_for:
+            return self._usable_for[id(raw)]
+        router, rs = self.assist.router, self.assist.router_settings
+        configured = raw.get("providers") if isinstance(raw, dict) else None
+        usable = False
+        for name in rs.chain("action") if rs is not None and router is not None else []:
+            try:
+                provider = router.provider(name)
+            except (KeyError, ValueError):
+                continue
+            vouched = provider.needs_key or provider.settings.kind == "local" or name in (configured or {})
+            if vouched and provider.unusable_reason() is None:
+                usable = True
+                break
+        self._usable_for.clear()
+        self._usable_for[id(raw)] = usable
+        return usable
+
 
 # -- inline completion ------------------------------------------------------------------------------------------
 async def _query(layer: AssistLayer, uri: str, position: lsp.Position, invoked: bool) -> InlineQuery | None:
@@ -111,6 +135,13 @@ async def _complete(layer: AssistLayer, uri: str, position: lsp.Position, invoke
 def register(server: Any) -> None:
     layer = AssistLayer(server)
     server.assist_layer = layer
+    _register_completion(server, layer)
+    _register_actions(server, layer)
+    _register_commands(server, layer)
+
+
+def _register_completion(server: Any, layer: AssistLayer) -> None:
+    """Inline completion, and LLM completion items for clients without it; edits feed their context."""
 
     def note_edits(ls: Any, params: lsp.DidChangeTextDocumentParams) -> None:
         """Recently edited ranges feed the completion context (snippets near them rank higher)."""
@@ -145,6 +176,12 @@ def register(server: Any) -> None:
         return [lsp.CompletionItem(label=label, kind=lsp.CompletionItemKind.Text, detail="promptls (LLM)",
                                    insert_text=answer, sort_text="~", filter_text=answer.strip())]
 
+    server.completion_hooks.append(completion_hook)
+
+
+def _register_actions(server: Any, layer: AssistLayer) -> None:
+    """The Run lens and the LLM code actions (offered at once, resolved to a command when picked)."""
+
     async def code_lens_hook(ls: Any, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
         layer.sync()
         uri = params.text_document.uri
@@ -152,31 +189,6 @@ def register(server: Any) -> None:
             return []
         rng = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
         return [lsp.CodeLens(range=rng, command=lsp.Command(title="▶ Run", command=CMD_RUN, arguments=[uri]))]
-
-    usable_for: dict[int, bool] = {}  # id of the settings table -> whether an LLM action could run
-
-    def provider_usable() -> bool:
-        """Whether an LLM action could run: a provider of the `action` chain with its key set, or a keyless one
-        that is checkable (local: its model file) or configured by the user (the built-in Ollama default is no
-        sign that Ollama runs)."""
-        raw = layer.server.state.config.raw
-        if id(raw) in usable_for:
-            return usable_for[id(raw)]
-        router, rs = layer.assist.router, layer.assist.router_settings
-        configured = raw.get("providers") if isinstance(raw, dict) else None
-        usable = False
-        for name in rs.chain("action") if rs is not None and router is not None else []:
-            try:
-                provider = router.provider(name)
-            except (KeyError, ValueError):
-                continue
-            vouched = provider.needs_key or provider.settings.kind == "local" or name in (configured or {})
-            if vouched and provider.unusable_reason() is None:
-                usable = True
-                break
-        usable_for.clear()
-        usable_for[id(raw)] = usable
-        return usable
 
     async def code_action_hook(ls: Any, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         layer.sync()
@@ -186,7 +198,7 @@ def register(server: Any) -> None:
         diags = [_converter.unstructure(d) for d in params.context.diagnostics]
         only = [str(getattr(k, "value", k)) for k in params.context.only] if params.context.only else None
         out = []
-        usable = provider_usable()
+        usable = layer.provider_usable()
         for choice in offered(ls.path_of(uri), has_sel, diags, layer.assist.settings, only, usable=usable):
             arg = {"action": choice.id, "uri": uri, "range": _converter.unstructure(r),
                    "diagnostic": choice.diagnostic}
@@ -203,7 +215,6 @@ def register(server: Any) -> None:
             action.command = lsp.Command(title=action.title, command=CMD_ACTION, arguments=[arg])
         return action
 
-    server.completion_hooks.append(completion_hook)
     server.code_lens_hooks.append(code_lens_hook)
     server.code_action_hooks.append(code_action_hook)
     ca = server.protocol.fm.feature_options.get(lsp.TEXT_DOCUMENT_CODE_ACTION)
@@ -212,6 +223,8 @@ def register(server: Any) -> None:
         ca.code_action_kinds = kinds + [k for k in (lsp.CodeActionKind.Refactor,) if k not in kinds]
         ca.resolve_provider = True
 
+
+def _register_commands(server: Any, layer: AssistLayer) -> None:
     @server.command(CMD_ACTION)
     async def assist_action(ls: Any, *args: Any) -> dict[str, Any]:
         return await _run_action(layer, args[0] if args else {})
@@ -433,15 +446,40 @@ async def _show_text(layer: AssistLayer, markdown: str, tag: str) -> str | None:
 
 # -- run a prompt -----------------------------------------------------------------------------------------------
 async def _run_prompt(layer: AssistLayer, uri: str) -> dict[str, Any]:
+    """Render the prompt, stream the model's answer into a Markdown document beside it, and end with the figures."""
     layer.sync()
-    from promptls.documents.render import render_request
-
     try:
         text = layer.text_of(uri)
     except Exception:
         return {"ok": False, "error": f"promptls: {uri} is not open"}
     path = layer.server.path_of(uri)
     layer.last_uri = uri
+    rendered = await _render(layer, path, text)
+    if isinstance(rendered, dict):
+        return rendered
+    req = _run_request(rendered, path)
+    doc = _RunDocument(layer, _scratch_dir() / f"run-{Path(path).stem}-{int(time.time())}-{next(_counter)}.md",
+                       f"# Run of {Path(path).name}\n\n")
+    await doc.open()
+    try:
+        async with _Work(layer, f"promptls: running {Path(path).name}") as work:
+            answer, outcome = await _stream_text(layer, req, work, doc.append)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        return _fail(layer, exc, "run")
+    summary, footer = _run_summary(outcome)
+    await doc.append(footer)
+    await doc.close()
+    if rendered.used_values_for:
+        summary["sampleInputs"] = rendered.used_values_for
+    return {"ok": True, "uri": doc.uri, "text": answer, **summary}
+
+
+async def _render(layer: AssistLayer, path: str, text: str) -> Any:
+    """The prompt rendered with its inputs (off the loop), or the failure to answer with."""
+    from promptls.documents.render import render_request  # deferred: the renderers load on the first run
+
     rendered = await asyncio.to_thread(render_request, path, text, layer.assist.settings.run_inputs,
                                        layer.server.state.config)
     if rendered.error or not rendered.messages:
@@ -450,73 +488,83 @@ async def _run_prompt(layer: AssistLayer, uri: str) -> dict[str, Any]:
             msg += f" (no value for {', '.join(rendered.missing)}: add defaults/samples or [assist].run_inputs)"
         layer.server.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error, message=msg))
         return {"ok": False, "error": msg}
+    return rendered
+
+
+def _run_request(rendered: Any, path: str) -> LLMRequest:
     params = rendered.params
     max_tokens = params.get("maxOutputTokens") or params.get("max_tokens")
     temperature = params.get("temperature")
-    req = LLMRequest(purpose="run", messages=rendered.messages, model=rendered.model, source_paths=[path],
-                     max_tokens=max_tokens if isinstance(max_tokens, int) else None,
-                     temperature=float(temperature) if isinstance(temperature, int | float) else None)
-    target = _scratch_dir() / f"run-{Path(path).stem}-{int(time.time())}-{next(_counter)}.md"
-    header = f"# Run of {Path(path).name}\n\n"
-    target.write_text(header, "utf-8")
-    out_uri = target.as_uri()
-    streaming = layer.can("showDocument") and layer.can("applyEdit")
-    written = [header]
-    pending: list[str] = []
-    last_flush = [time.monotonic()]
+    return LLMRequest(purpose="run", messages=rendered.messages, model=rendered.model, source_paths=[path],
+                      max_tokens=max_tokens if isinstance(max_tokens, int) else None,
+                      temperature=float(temperature) if isinstance(temperature, int | float) else None)
 
-    async def append(chunk: str) -> None:
-        if not streaming:
-            written.append(chunk)
-            return
-        pending.append(chunk)
-        if time.monotonic() - last_flush[0] >= 0.1:
-            await flush()
 
-    async def flush() -> None:
-        if not pending:
+def _run_summary(outcome: Outcome | None) -> tuple[dict[str, Any], str]:
+    """A run's figures for the command's answer, and the footer that writes them under the answer."""
+    if outcome is None:
+        return {}, ""
+    u = outcome.usage
+    cost = outcome.cost_usd
+    summary = {"provider": outcome.provider, "model": outcome.model, "inputTokens": u.input_tokens,
+               "outputTokens": u.output_tokens, "costUsd": cost, "latencyMs": round(outcome.latency_ms, 1),
+               "cached": outcome.cached}
+    cost_s = "unknown" if cost is None else f"${cost:.6f}"
+    footer = (f"\n\n---\n{u.input_tokens} input + {u.output_tokens} output tokens · cost {cost_s} · "
+              f"{outcome.latency_ms:.0f} ms · {outcome.provider} ({outcome.model})"
+              + (" · from cache" if outcome.cached else "") + "\n")
+    return summary, footer
+
+
+class _RunDocument:
+    """The Markdown document a run writes to: shown at once and appended to with edits as the answer streams
+    (when the client can show documents and apply edits), else written and shown at the end."""
+
+    def __init__(self, layer: AssistLayer, target: Path, header: str) -> None:
+        self.layer = layer
+        self.target = target
+        target.write_text(header, "utf-8")
+        self.uri = target.as_uri()
+        self.streaming = layer.can("showDocument") and layer.can("applyEdit")
+        self.written = [header]
+        self.pending: list[str] = []
+        self.last_flush = time.monotonic()
+
+    async def open(self) -> None:
+        if self.streaming:
+            await self._show()
+
+    async def append(self, chunk: str) -> None:
+        if not self.streaming:
+            self.written.append(chunk)
             return
-        chunk = "".join(pending)
-        pending.clear()
-        last_flush[0] = time.monotonic()
-        so_far = "".join(written)
-        end = to_position(LineIndex(so_far, layer.server.encoding), len(so_far))
-        written.append(chunk)
-        edit = lsp.WorkspaceEdit(changes={out_uri: [lsp.TextEdit(range=lsp.Range(end, end), new_text=chunk)]})
+        self.pending.append(chunk)
+        if time.monotonic() - self.last_flush >= 0.1:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        chunk = "".join(self.pending)
+        self.pending.clear()
+        self.last_flush = time.monotonic()
+        so_far = "".join(self.written)
+        end = to_position(LineIndex(so_far, self.layer.server.encoding), len(so_far))
+        self.written.append(chunk)
+        edit = lsp.WorkspaceEdit(changes={self.uri: [lsp.TextEdit(range=lsp.Range(end, end), new_text=chunk)]})
         with contextlib.suppress(Exception):
-            await layer.server.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=edit))
+            await self.layer.server.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=edit))
 
-    if streaming:
-        await layer.server.window_show_document_async(lsp.ShowDocumentParams(uri=out_uri, take_focus=False))
-    try:
-        async with _Work(layer, f"promptls: running {Path(path).name}") as work:
-            answer, outcome = await _stream_text(layer, req, work, append)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        return _fail(layer, exc, "run")
-    footer = ""
-    summary: dict[str, Any] = {}
-    if outcome is not None:
-        u = outcome.usage
-        cost = outcome.cost_usd
-        summary = {"provider": outcome.provider, "model": outcome.model, "inputTokens": u.input_tokens,
-                   "outputTokens": u.output_tokens, "costUsd": cost, "latencyMs": round(outcome.latency_ms, 1),
-                   "cached": outcome.cached}
-        cost_s = "unknown" if cost is None else f"${cost:.6f}"
-        footer = (f"\n\n---\n{u.input_tokens} input + {u.output_tokens} output tokens · cost {cost_s} · "
-                  f"{outcome.latency_ms:.0f} ms · {outcome.provider} ({outcome.model})"
-                  + (" · from cache" if outcome.cached else "") + "\n")
-    await append(footer)
-    if streaming:
-        await flush()
-    else:
-        target.write_text("".join(written), "utf-8")
-        if layer.can("showDocument"):
-            await layer.server.window_show_document_async(lsp.ShowDocumentParams(uri=out_uri, take_focus=False))
-    if rendered.used_values_for:
-        summary["sampleInputs"] = rendered.used_values_for
-    return {"ok": True, "uri": out_uri, "text": answer, **summary}
+    async def close(self) -> None:
+        if self.streaming:
+            await self.flush()
+            return
+        self.target.write_text("".join(self.written), "utf-8")
+        if self.layer.can("showDocument"):
+            await self._show()
+
+    async def _show(self) -> None:
+        await self.layer.server.window_show_document_async(lsp.ShowDocumentParams(uri=self.uri, take_focus=False))
 
 
 # -- usage -------------------------------------------------------------------------------------------------------

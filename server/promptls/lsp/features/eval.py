@@ -9,9 +9,10 @@ Case files (`NAME.tests.yaml`, promptfoo configs) get their static findings (uns
 types, ...) as EV002 diagnostics while they are open. Why here and not as a new document kind of the analysis
 engine: `analysis/` sits below `eval/` (the import-linter contracts forbid the engine to import the eval
 package), and a kind in `kinds.py` would send these YAML files through the engine's prompt path. So case files
-stay unanalysed by the engine (`kind_of` is None, the scheduler skips them) and this module alone publishes
-their diagnostics — pushed, or answered to `textDocument/diagnostic` for pulling clients — merging the static
-findings with the last run's failures. Parsing a case file is cheap, but it runs in the executor all the same.
+stay unanalysed by the engine (`kind_of` is None, the scheduler analyses none) and this module makes their
+diagnostics — pushed through the scheduler's publisher, or answered to `textDocument/diagnostic` for pulling
+clients — merging the static findings with the last run's failures. Parsing a case file is cheap, but it runs
+in the executor all the same.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
 from promptls.eval.names import PROMPT_SUFFIXES, PROMPTFOO_NAMES, TESTS_SUFFIXES
+from promptls.lsp.protocol import call_handler
 
 log = logging.getLogger("promptls.eval")
 
@@ -156,11 +158,10 @@ class EvalLayer:
         return lsp.Range(lsp.Position(i, indent), lsp.Position(i, width))
 
     def publish(self, path: str) -> None:
-        if self.server.pull_diagnostics:
-            return  # answered to textDocument/diagnostic (refreshed after a run)
-        uri = from_fs_path(path) or path
-        self.server.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=self.diagnostics(path)))
+        """Push the case file's diagnostics through the scheduler's one publisher (a pulling client asks
+        `textDocument/diagnostic` instead, refreshed after a run)."""
+        if not self.server.pull_diagnostics:  # no file read for nothing
+            self.server.scheduler.publish(from_fs_path(path) or path, self.diagnostics(path))
 
     async def check_static(self, uri: str, rescan: bool = False) -> None:
         path = self.server.path_of(uri)
@@ -446,23 +447,15 @@ def _cancel(task: asyncio.Task[Any], cancelled: set[asyncio.Task[Any]]) -> None:
     task.cancel()
 
 
-def _wrap(server: Any, method: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    fm = server.protocol.fm
-    handler = fm.features.get(method)
-    if handler is not None:
-        fm.features[method] = make(handler)
-
-
-async def _call(handler: Callable[..., Any], params: Any) -> Any:
-    result = handler(params)
-    if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-        result = await result
-    return result
-
-
 def register(server: Any) -> None:
     layer = EvalLayer(server)
     server.eval_layer = layer
+    _register_case_files(server, layer)
+    _register_runs(server, layer)
+
+
+def _register_case_files(server: Any, layer: EvalLayer) -> None:
+    """The Test lens; a case file's static check on open, edit and save; its hints and pulled diagnostics."""
 
     async def code_lens_hook(ls: Any, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
         return layer.lens(params.text_document.uri)
@@ -483,20 +476,21 @@ def register(server: Any) -> None:
     # Open and save of case files: the server's own handlers stay (they skip files the engine does not analyse).
     def on_open_or_save(handler: Callable[..., Any]) -> Callable[..., Any]:
         async def wrapped(params: Any) -> Any:
-            result = await _call(handler, params)
+            result = await call_handler(handler, params)
             if is_case_file(server.path_of(params.text_document.uri)):
                 await layer.check_static(params.text_document.uri, rescan=True)
             return result
         return wrapped
 
-    _wrap(server, lsp.TEXT_DOCUMENT_DID_OPEN, on_open_or_save)
-    _wrap(server, lsp.TEXT_DOCUMENT_DID_SAVE, on_open_or_save)
+    protocol = server.protocol
+    protocol.wrap_handler(lsp.TEXT_DOCUMENT_DID_OPEN, on_open_or_save)
+    protocol.wrap_handler(lsp.TEXT_DOCUMENT_DID_SAVE, on_open_or_save)
 
     def on_hints(handler: Callable[..., Any]) -> Callable[..., Any]:
         async def wrapped(params: lsp.InlayHintParams) -> Any:
             if is_case_file(server.path_of(params.text_document.uri)):
                 return layer.hints(params.text_document.uri, params.range)
-            return await _call(handler, params)
+            return await call_handler(handler, params)
         return wrapped
 
     def on_pull(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -506,32 +500,27 @@ def register(server: Any) -> None:
                 if path not in layer.static_of or layer.static_of[path] != layer.text_of(path):
                     await layer.check_static(params.text_document.uri)  # asked before the open's check ended
                 return lsp.RelatedFullDocumentDiagnosticReport(items=layer.diagnostics(path))
-            return await _call(handler, params)
+            return await call_handler(handler, params)
         return wrapped
 
-    _wrap(server, lsp.TEXT_DOCUMENT_INLAY_HINT, on_hints)
-    _wrap(server, lsp.TEXT_DOCUMENT_DIAGNOSTIC, on_pull)
+    protocol.wrap_handler(lsp.TEXT_DOCUMENT_INLAY_HINT, on_hints)
+    protocol.wrap_handler(lsp.TEXT_DOCUMENT_DIAGNOSTIC, on_pull)
+
+
+def _register_runs(server: Any, layer: EvalLayer) -> None:
+    """`promptls.eval` (cancellable) and `promptls/evalCases`."""
+    protocol = server.protocol
 
     # Cancelling a run: from its progress (window/workDoneProgress/cancel) or with $/cancelRequest. pygls answers
-    # $/cancelRequest only for requests that have not started and lets a running handler go on (spending on
+    # $/cancelRequest only for requests that have not started and lets a running command go on (spending on
     # model calls), and a handler task that ends cancelled is never answered; so the run's task is cancelled
     # here and the handler answers `cancelled` itself.
-    protocol = server.protocol
-    plain_cancel = protocol._handle_cancel_notification
-
     def on_cancel_request(msg_id: Any) -> None:
         task = layer.running.get(msg_id)
         if task is not None and not task.done():
             _cancel(task, layer.cancelled)
-        plain_cancel(msg_id)
 
-    protocol._handle_cancel_notification = on_cancel_request
-
-    def request_id() -> Any:
-        """The id of the executeCommand request this handler serves (the newest one not yet claimed)."""
-        methods = getattr(protocol, "_methods", {})
-        ids = [i for i, m in list(methods.items()) if m == lsp.WORKSPACE_EXECUTE_COMMAND and i not in layer.running]
-        return ids[-1] if ids else None
+    protocol.on_cancel.append(on_cancel_request)
 
     @server.command(CMD_EVAL)
     async def run_eval(ls: Any, *args: Any) -> dict[str, Any]:
@@ -540,7 +529,7 @@ def register(server: Any) -> None:
         if not isinstance(uri, str):
             return {"ok": False, "error": "promptls.eval needs a document URI", "results": []}
         task = asyncio.current_task()
-        msg_id = request_id()
+        msg_id = protocol.msg_id  # the executeCommand request's id: pygls sets it in the context of its handlers
         if task is not None and msg_id is not None:
             layer.running[msg_id] = task
         try:
