@@ -235,20 +235,22 @@ def analyze(state: ServerState, uri: str, path: str, text: str, version: int | N
     from promptls.analysis.engine import analyze as analyze_text  # deferred: keeps `initialize` fast
     from promptls.analysis.engine import analyze_dataset_prefix
 
+    # One line index per analysed text: the engine's suppressions and the editor features share it.
+    index = LineIndex(text, encoding)
     try:
         if limit_lines is not None:
             doc, report = analyze_dataset_prefix(path, text, state.config, limit_lines)
         else:
             doc, report = analyze_text(path, text, state.config, partials=state.partial_lookup, kind=kind,
                                        online_count=state.online_lookup if state.config.tokens_online else None,
-                                       workspace=workspace_index(state, path))
+                                       workspace=workspace_index(state, path), index=index)
     except Exception as e:  # the server keeps running whatever a document contains
         log.exception("analysis crashed on %s", uri)
         doc = None
         report = FileReport(path, "unknown", None, [Finding("IO001", Severity.WARNING,
                                                             f"Not analysed: internal error ({type(e).__name__}).",
                                                             Span(0, 0))], skipped="internal error")
-    return Analysis(uri, version, text, doc, report, LineIndex(text, encoding), kind=report.kind,
+    return Analysis(uri, version, text, doc, report, index, kind=report.kind,
                     partial=limit_lines is not None)
 
 
