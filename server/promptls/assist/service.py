@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from promptls.assist.settings import AssistSettings, parse_assist_settings
-from promptls.router import LLMRequest, Outcome, Router, RouterEvent, parse_router_settings
+from promptls.config import Config
+from promptls.router import LLMRequest, Outcome, Router, RouterEvent
 from promptls.router.pricing import models_catalog
+from promptls.router.settings import SECTION as ROUTER
 from promptls.router.settings import RouterSettings
 
 log = logging.getLogger("promptls.assist")
@@ -39,15 +41,16 @@ class Assist:
         self._warm: asyncio.Future[None] | None = None
 
     # -- configuration --------------------------------------------------------------------------------------
-    def sync(self, raw: dict[str, Any] | None) -> list[str] | None:
-        """Take the current promptls table; returns the assist setting errors when it changed, else None."""
+    def sync(self, config: Config) -> list[str] | None:
+        """Take the current configuration; returns the assist setting errors when it changed, else None."""
+        raw = config.raw
         if self._raw_id == id(raw) and self.router is not None:
             return None
         self._raw_id = id(raw)
-        self.settings, errors = parse_assist_settings(raw or {})
-        rs, _ = parse_router_settings(raw or {})  # router errors are reported by the config loader
+        self.settings, errors = parse_assist_settings(raw)
+        rs = config.section(ROUTER)  # router errors are reported by the config loader
         self.router_settings = rs
-        catalog = models_catalog((raw or {}).get("models"))  # priced with `[models]`, as the editor prices
+        catalog = models_catalog(config)  # priced with `[models]`, as the editor prices
         if self.router is None:
             self.router = Router(rs, catalog=catalog)
         else:

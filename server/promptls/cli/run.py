@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not rendered.messages:
         print("promptls run: the prompt rendered no messages", file=sys.stderr)
         return 2
-    return asyncio.run(_run(args, settings, rendered, path, models_catalog(cfg.models)))
+    return asyncio.run(_run(args, settings, rendered, path, models_catalog(cfg)))
 
 
 def _request_from(args: argparse.Namespace, rendered: Any, path: Path) -> Any:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from promptls.providers.base import Usage
 
 if TYPE_CHECKING:
     from promptls.catalog import Catalog
+    from promptls.config import Config
 
 log = logging.getLogger("promptls.router")
 
@@ -39,15 +39,16 @@ def price_usd(kind: str, model: str, usage: Usage, catalog: Catalog | None = Non
         return None
 
 
-def models_catalog(models: Mapping[str, Any] | None) -> Catalog | None:
-    """The catalog a router prices with: the bundled one with the configuration's `[models]` table applied (None,
-    the bundled one, without a table, or when the table is invalid: the config loader reports why)."""
-    if not models:
+def models_catalog(config: Config) -> Catalog | None:
+    """The catalog a router prices with: the configuration's (`catalog_for`: its `[models]` table applied, built
+    once per configuration); None, the bundled one, without a table, or when the table is invalid (the config
+    loader reports why)."""
+    if not config.models:
         return None
-    from promptls.catalog import CatalogConfigError, load_catalog  # deferred: see `price_usd`
+    from promptls.catalog import CatalogConfigError, catalog_for  # deferred: see `price_usd`
 
     try:
-        return load_catalog(models)
+        return catalog_for(config)
     except CatalogConfigError as exc:
         log.warning("[models] not applied to prices: %s", exc)
         return None

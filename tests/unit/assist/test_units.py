@@ -7,6 +7,7 @@ from promptls.assist.postfilter import postfilter, wants_multiline
 from promptls.assist.prefix_cache import PrefixCache
 from promptls.assist.service import Assist
 from promptls.assist.settings import parse_assist_settings
+from promptls.config import from_dict
 
 
 def words(text: str) -> int:
@@ -101,7 +102,7 @@ def test_debounce_stretches_to_the_typing_rhythm_and_respects_off():
     from promptls.assist.service import Assist
 
     assist = Assist()
-    assist.sync({"assist": {"debounce_ms": 75, "debounce_max_ms": 400}})
+    assist.sync(from_dict({"assist": {"debounce_ms": 75, "debounce_max_ms": 400}})[0])
     engine = InlineEngine(assist)
     assert engine.debounce_s() == 0.075  # no rhythm known yet
     engine._gaps.extend([0.12, 0.2, 0.15, 0.25, 0.1, 0.18])
@@ -109,8 +110,8 @@ def test_debounce_stretches_to_the_typing_rhythm_and_respects_off():
     assert 0.2 < stretched <= 0.4  # longer than most key gaps: fires when the user pauses
     engine._gaps.extend([0.03] * 16)  # a fast burst: never below the configured floor
     assert engine.debounce_s() == 0.075
-    assist.sync({"assist": {"debounce_ms": 0}})
+    assist.sync(from_dict({"assist": {"debounce_ms": 0}})[0])
     engine._gaps.extend([0.2] * 16)
     assert engine.debounce_s() == 0  # 0 means off, whatever the rhythm
-    assist.sync({"assist": {"debounce_ms": 75, "adaptive_debounce": False}})
+    assist.sync(from_dict({"assist": {"debounce_ms": 75, "adaptive_debounce": False}})[0])
     assert engine.debounce_s() == 0.075

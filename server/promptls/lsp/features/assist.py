@@ -49,7 +49,7 @@ class AssistLayer:
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def sync(self) -> None:
-        errors = self.assist.sync(self.server.state.config.raw)
+        errors = self.assist.sync(self.server.state.config)
         if errors:
             self.server.report_config_errors(errors)
         self.assist.warm()
@@ -391,10 +391,14 @@ def _measure(layer: AssistLayer, text: str) -> dict[str, Any]:
     cost = None
     model = layer.assist.completion_model()
     try:
-        from promptls.catalog import price_call
+        if model:  # the router's catalog: the configuration's `[models]` prices, as everywhere else
+            router = layer.assist.router
+            catalog = router.catalog if router is not None and router.catalog is not None else None
+            if catalog is None:
+                from promptls.catalog import load_catalog
 
-        if model:
-            cost = price_call(model, tokens, 0).cost_usd
+                catalog = load_catalog()
+            cost = catalog.cost_usd(model, tokens, 0)
     except Exception:
         cost = None
     return {"tokens": tokens, "costUsd": cost}

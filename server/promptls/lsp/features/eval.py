@@ -23,7 +23,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -380,18 +380,17 @@ def _list_cases(files: list[str], texts: dict[str, str | None]) -> list[dict[str
 def _prepare(files: list[str], texts: dict[str, str | None], prompt_path: str, config: Any) -> tuple[Any, list[Any]]:
     """Suites read, targets resolved, requests rendered (the slow, synchronous part of a run)."""
     from promptls.eval.runner import Evaluation
-    from promptls.eval.settings import parse_eval_settings
-    from promptls.router.settings import parse_router_settings
+    from promptls.eval.settings import SECTION as EVAL
+    from promptls.router.settings import SECTION as ROUTER
 
     suites = [load_path(f, texts.get(f)) for f in files]
     if not is_case_file(prompt_path):  # a promptfoo config may name several prompts: run this one's cases
         real = os.path.realpath(prompt_path)
         for s in suites:
             s.prompts = [p for p in s.prompts if os.path.realpath(p.path) == real] or s.prompts
-    raw = getattr(config, "raw", {}) or {}
-    router_settings, _ = parse_router_settings(raw)
-    eval_settings, _ = parse_eval_settings(raw)
-    eval_settings.calls_per_month = getattr(config, "calls_per_month", None)
+    router_settings = config.section(ROUTER)
+    # a copy: the section is parsed once per configuration and shared
+    eval_settings = replace(config.section(EVAL), calls_per_month=config.calls_per_month)
     findings = [f for s in suites for f in s.findings]
     if any(f.severity == "error" for f in findings):
         return None, findings

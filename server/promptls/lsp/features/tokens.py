@@ -23,11 +23,11 @@ def _counter(ls: Any) -> Any:
     counter = getattr(ls, "_online_counter", None)
     if counter is None or getattr(ls, "_online_raw", None) is not state.config.raw:
         from promptls.router.counting import OnlineCounter
-        from promptls.router.settings import parse_router_settings
+        from promptls.router.settings import SECTION as ROUTER
 
         if counter is not None:
             counter.close()
-        counter = OnlineCounter(parse_router_settings(state.config.raw)[0])
+        counter = OnlineCounter(state.config.section(ROUTER))
         ls._online_counter, ls._online_raw = counter, state.config.raw
         state.online_lookup = counter.engine_hook(network=False)
     return counter
