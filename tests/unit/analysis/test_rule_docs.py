@@ -55,3 +55,33 @@ def test_every_rule_is_documented_once(rule: Rule):
     assert rule.summary.endswith(".") and rule.rationale.endswith("."), rule.code
     assert (rule.fix is FixSafety.NONE) == (not rule.fix_doc), f"{rule.code}: a fix says what it does"
     assert rule.example is None or rule.example.text.endswith("\n"), rule.code
+
+
+def test_lsp_tags_come_from_the_rules():
+    from lsprotocol import types as lsp
+
+    from promptls.core.findings import Finding
+    from promptls.core.positions import LineIndex, Span
+    from promptls.lsp.convert import to_diagnostic
+
+    tagged = {code: to_diagnostic(LineIndex("x\n"), Finding(code, r.severity, "m", Span(0, 1))).tags
+              for code, r in RULES.items()}
+    assert {code: tags for code, tags in tagged.items() if tags} == {
+        "VR002": [lsp.DiagnosticTag.Unnecessary],
+        **{code: [lsp.DiagnosticTag.Deprecated] for code in ("MD002", "MD003", "SD004", "SD007")}}
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda r: r.code)
+def test_rule_page_and_listing(rule: Rule):
+    from promptls.core.rule_docs import render_rule, render_rules_table, rules_json
+
+    page = render_rule(rule.code)
+    assert page is not None and page == render_rule(rule.code.lower())
+    assert page.startswith(f"# {rule.name} ({rule.code})\n") and rule.rationale in page
+    assert (rule.example.text if rule.example else rule.no_example) in page
+    assert (rule.fix_doc in page) if rule.fix_doc else "## Fix safety" not in page
+    line = f"{rule.code}  {rule.name:<30} {rule.severity.label:<8} {rule.summary}"
+    assert line in render_rules_table().splitlines()
+    assert {"code": rule.code, "fix": rule.fix.value, "summary": rule.summary}.items() <= \
+        next(r for r in rules_json() if r["code"] == rule.code).items()
+    assert render_rule("NO999") is None
