@@ -1,4 +1,4 @@
-"""Generate the README's rule table from the rule registry, or check or rewrite it in place.
+"""Generate the README's rule table from the rule objects, or check or rewrite it in place.
 
     python scripts/gen_rules_doc.py                    # print the Markdown table
     python scripts/gen_rules_doc.py --check README.md  # exit 1 if the block between the markers is stale
@@ -13,22 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from promptls.core.registry import RULES, Rule
+from promptls.core.rule_docs import render_readme_table
 
 START = "<!-- rules:start -->"
 END = "<!-- rules:end -->"
-
-
-def _cell(text: str) -> str:
-    # A literal `|` would end the cell, even inside backticks (GitHub Flavored Markdown).
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def rules_table(rules: list[Rule] | None = None) -> str:
-    rules = list(RULES.values()) if rules is None else rules
-    lines = ["| Code | Name | Default severity | Summary |", "| --- | --- | --- | --- |"]
-    lines += [f"| `{r.code}` | `{r.name}` | {r.severity.label} | {_cell(r.summary)} |" for r in rules]
-    return "\n".join(lines) + "\n"
 
 
 def replace_block(document: str, table: str) -> str:
@@ -46,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", metavar="FILE", type=Path, help="exit 1 if FILE's rule table is out of date")
     mode.add_argument("--write", metavar="FILE", type=Path, help="rewrite FILE's rule table")
     args = parser.parse_args(argv)
-    table = rules_table()
+    table = render_readme_table()
     target: Path | None = args.check or args.write
     if target is None:
         sys.stdout.write(table)

@@ -6,7 +6,7 @@ from lsprotocol import types as lsp
 
 from promptls.core.findings import Finding, Fix, Related, Severity
 from promptls.core.positions import LineIndex, Span
-from promptls.core.registry import RULES
+from promptls.core.registry import RULES, Tag
 
 SEVERITY = {
     Severity.ERROR: lsp.DiagnosticSeverity.Error,
@@ -14,6 +14,7 @@ SEVERITY = {
     Severity.INFO: lsp.DiagnosticSeverity.Information,
     Severity.HINT: lsp.DiagnosticSeverity.Hint,
 }
+TAGS = {Tag.UNNECESSARY: lsp.DiagnosticTag.Unnecessary, Tag.DEPRECATED: lsp.DiagnosticTag.Deprecated}
 SOURCE = "promptls"
 
 
@@ -33,11 +34,7 @@ def to_offset(index: LineIndex, pos: lsp.Position) -> int:
 
 def to_diagnostic(index: LineIndex, f: Finding) -> lsp.Diagnostic:
     rule = RULES.get(f.code)
-    tags = []
-    if f.code == "VR002":
-        tags.append(lsp.DiagnosticTag.Unnecessary)
-    if f.code in ("MD002", "MD003", "SD004", "SD007"):
-        tags.append(lsp.DiagnosticTag.Deprecated)
+    tags = [TAGS[t] for t in rule.tags] if rule else []
     return lsp.Diagnostic(
         range=to_range(index, f.span),
         message=f.message,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from promptls.analysis.context import Context
 from promptls.analysis.fixes.edits import replacement_text
+from promptls.catalog.model_info import ModelInfo
 from promptls.core.findings import Finding, Fix, TextEdit
 from promptls.core.positions import Span
 from promptls.documents.prompt.model import PromptDocument
@@ -40,23 +41,34 @@ def model_findings(written: str, span: Span | None, provider: str | None, ctx: C
     res = ctx.catalog.resolve(written, provider)
     target = edit_span or span
     if res.info is None:
-        if span is None:
-            return
-        # never "did you mean" the id itself (another case, or the same name behind a gateway prefix)
-        suggestions = [s for s in res.suggestions if replacement_text(written, s).lower() != written.lower()]
-        fixes = tuple(Fix(f"Replace with `{replacement_text(written, s)}`",
-                          (TextEdit(target, replacement_text(written, s)),), preferred=i == 0)
-                      for i, s in enumerate(suggestions[:3])) if target is not None else ()
-        hint = f"; did you mean `{replacement_text(written, suggestions[0])}`?" if suggestions else \
-            "; declare custom models under `[models]` in promptls.toml."
-        yield ctx.finding("MD001", f"Unknown model `{written}`{hint}", span, fixes=fixes, model=written)
+        yield from unknown_model(written, span, target, res.suggestions, ctx)
+    else:
+        yield from model_lifecycle(written, span, target, res.info, ctx)
+
+
+def unknown_model(written: str, span: Span | None, target: Span | None, suggestions: list[str], ctx: Context
+                  ) -> Iterator[Finding]:
+    """MD001, with up to three close catalog ids as fixes (the closest preferred)."""
+    if span is None:
         return
-    info = res.info
+    # never "did you mean" the id itself (another case, or the same name behind a gateway prefix)
+    suggestions = [s for s in suggestions if replacement_text(written, s).lower() != written.lower()]
+    fixes = tuple(Fix(f"Replace with `{replacement_text(written, s)}`",
+                      (TextEdit(target, replacement_text(written, s)),), preferred=i == 0)
+                  for i, s in enumerate(suggestions[:3])) if target is not None else ()
+    hint = f"; did you mean `{replacement_text(written, suggestions[0])}`?" if suggestions else \
+        "; declare custom models under `[models]` in promptls.toml."
+    yield ctx.finding("MD001", f"Unknown model `{written}`{hint}", span, fixes=fixes, model=written)
+
+
+def model_lifecycle(written: str, span: Span | None, target: Span | None, info: ModelInfo, ctx: Context
+                    ) -> Iterator[Finding]:
+    """MD002 (deprecated) or MD003 (retired), with the live successor as a fix when there is one."""
     today = ctx.config.today or ctx.today
     status = info.status(today)
     if status == "active" or span is None:
         return
-    fixes = ()
+    fixes: tuple[Fix, ...] = ()
     succ = ""
     successor, passed = ctx.catalog.live_successor(info, today)
     last = ctx.catalog.resolve(successor).info if successor else None

@@ -39,6 +39,14 @@ def _partial_roots(text: str) -> set[str]:
 def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
     if not doc.inputs_declared:
         return
+    yield from undefined_variables(doc, ctx)
+    yield from unused_inputs(doc, ctx)
+    yield from inputs_without_value(doc, ctx)
+    yield from sample_type_mismatches(doc, ctx)
+
+
+def undefined_variables(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
+    """VR001, once per place, with a fix that declares the variable."""
     locals_ = doc.template.locals
     reported: set[tuple[int, int]] = set()
     for ref in doc.template.refs:
@@ -53,20 +61,36 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
         fix = declare_fix(doc, ref.root)
         yield ctx.finding("VR001", f"`{ref.root}` is used but not declared as an input.", ref.span,
                           fixes=(fix,) if fix else (), name=ref.root)
+
+
+def unused_inputs(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
+    """VR002: inputs neither the template nor its partials use (none when the whole context is passed on)."""
     roots = used_roots(doc, ctx)
-    if not (roots & WHOLE_CONTEXT):
-        for name, decl in doc.inputs.items():
-            if name in roots or decl.span.end == decl.span.start:
-                continue
-            fixes = (Fix(f"Remove input `{name}`", (TextEdit(decl.removal_span, ""),)),) if decl.removal_span else ()
-            yield ctx.finding("VR002", f"Input `{name}` is declared but never used in the template.", decl.span,
-                              fixes=fixes, name=name)
+    if roots & WHOLE_CONTEXT:
+        return
+    for name, decl in doc.inputs.items():
+        if name in roots or decl.span.end == decl.span.start:
+            continue
+        fixes = (Fix(f"Remove input `{name}`", (TextEdit(decl.removal_span, ""),)),) if decl.removal_span else ()
+        yield ctx.finding("VR002", f"Input `{name}` is declared but never used in the template.", decl.span,
+                          fixes=fixes, name=name)
+
+
+def inputs_without_value(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
+    """VR003: a required input with no default or sample to preview the prompt with."""
+    if doc.dialect not in ("dotprompt", "prompty"):
+        return
+    where = "`input.default`" if doc.dialect == "dotprompt" else "a `default` (or v1 `sample`)"
     for name, decl in doc.inputs.items():
         if decl.required and not decl.has_default and not decl.has_sample and decl.span.end > decl.span.start \
-                and decl.kind != "thread" and doc.dialect in ("dotprompt", "prompty"):
-            where = "`input.default`" if doc.dialect == "dotprompt" else "a `default` (or v1 `sample`)"
+                and decl.kind != "thread":
             yield ctx.finding("VR003", f"Input `{name}` has no value to preview with; add {where}.", decl.span,
                               name=name)
+
+
+def sample_type_mismatches(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
+    """VR004: a default or sample whose type is not the input's declared kind."""
+    for name, decl in doc.inputs.items():
         for value, span, what in ((decl.default, decl.default_span, "default"),
                                   (decl.sample, decl.sample_span, "sample")):
             if span is None or decl.kind not in _KIND_TYPES:
