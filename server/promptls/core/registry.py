@@ -654,7 +654,7 @@ _RULES = [
          example=ex("train.jsonl", """\
              {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
              """)),
-    Rule("DS002", "wrong-type", E, "A dataset field has the wrong type.",
+    Rule("DS002", "dataset-wrong-type", E, "A dataset field has the wrong type.",
          "`messages` must be a list of objects, `content` a string or list of parts, `weight` 0 or 1; other "
          "types fail validation of the upload.",
          example=ex("train.jsonl", """\
@@ -665,12 +665,12 @@ _RULES = [
          example=ex("train.jsonl", """\
              {"prompt": "Translate to French: cat"}
              """)),
-    Rule("DS004", "unknown-key", W, "A key the dataset format does not define.",
+    Rule("DS004", "dataset-unknown-key", W, "A key the dataset format does not define.",
          "Unknown keys are rejected by some validators and silently dropped by others; usually a typo.",
          example=ex("train.jsonl", """\
              {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}], "wieght": 1}
              """)),
-    Rule("DS005", "unknown-role", E, "A message role the fine-tuning format does not accept.",
+    Rule("DS005", "dataset-unknown-role", E, "A message role the fine-tuning format does not accept.",
          "Chat fine-tuning accepts system, developer, user, assistant, tool and function roles only.",
          example=ex("train.jsonl", """\
              {"messages": [{"role": "customer", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}

@@ -85,3 +85,20 @@ def test_rule_page_and_listing(rule: Rule):
     assert {"code": rule.code, "fix": rule.fix.value, "summary": rule.summary}.items() <= \
         next(r for r in rules_json() if r["code"] == rule.code).items()
     assert render_rule("NO999") is None
+
+
+def test_rule_names_are_unique() -> None:
+    """`select`/`ignore` accept names: two rules with one name would make a name select only one of them."""
+    from promptls.core.registry import RULES
+
+    names = [r.name for r in RULES.values()]
+    assert len(set(names)) == len(names), sorted({n for n in names if names.count(n) > 1})
+
+
+def test_rules_command_explains_one_rule(capsys) -> None:
+    from promptls.cli import main
+
+    assert main(["rules", "SD001"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("# anthropic-max-tokens-missing (SD001)") and "## Fix safety" in page
+    assert main(["rules", "no-such-rule"]) == 2
