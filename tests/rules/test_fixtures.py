@@ -57,8 +57,6 @@ OUTSIDE_ENGINE = {
 # reported, to be fixed by their owners; those snapshots were corrected by hand (--inline-snapshot does not run
 # an xfail test). Strict: the test fails once the bug is fixed, to remove the entry.
 KNOWN_BUGS = {
-    "SC001": "a prompt file's SC001 message says `Literal openai in the file`: the words `API key` are missing "
-             "(the source-code SC001 says `Literal openai API key in source code`)",
     "TP010": "a tag with an operator (`{{#if age >= 18}}`) loses its variable references: VR002 then says the "
              "declared input `age` is never used",
 }

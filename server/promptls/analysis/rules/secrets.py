@@ -15,5 +15,5 @@ def check(doc: PromptDocument, ctx: Context) -> Iterator[Finding]:
 
     for m in find_secrets(doc.text):
         # the message names the kind, never the value
-        yield ctx.finding("SC001", f"Literal {m.kind} in the file; load it from an environment variable "
+        yield ctx.finding("SC001", f"Literal {m.kind} API key in the file; load it from an environment variable "
                           "(e.g. `${env:...}`) and revoke this key.", Span(m.start, m.end))
