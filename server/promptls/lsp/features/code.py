@@ -183,7 +183,7 @@ def completion(ls, a: Analysis, params: lsp.CompletionParams) -> lsp.CompletionL
     from promptls.lsp.features.prompt import _model_items
 
     line = a.index.line_text(params.position.line)
-    off = a.index.utf16_to_offset(params.position.line, params.position.character)
+    off = a.index.client_offset(params.position.line, params.position.character)
     before = line[:off - a.index.line_starts[params.position.line]]
     m = _MODEL_PREFIX.search(before)
     if m is None:
