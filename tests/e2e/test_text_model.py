@@ -169,9 +169,9 @@ def test_line_index_follows_the_reference(encoding: str, text: str, data: st.Dat
         assert index.line_text(n) == line.rstrip("\r\n")
     offset = data.draw(st.integers(-2, len(text) + 2), label="offset")
     clamped = max(0, min(offset, len(text)))
-    assert index.pos_to_utf16(index.pos(offset)) == Pos(*ref_position(text, clamped, encoding))
+    assert index.client_pos(index.pos(offset)) == Pos(*ref_position(text, clamped, encoding))
     p = draw_position(data, text, encoding)
-    assert index.utf16_to_offset(p.line, p.character) == ref_offset(text, p.line, p.character, encoding)
+    assert index.client_offset(p.line, p.character) == ref_offset(text, p.line, p.character, encoding)
 
 
 # -- the regressions from issue 10 -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Conversions between the core's spans/findings and LSP types; the one place UTF-16 positions are made."""
+"""Conversions between the core's spans/findings and LSP types; positions in the client's encoding come from the
+`LineIndex` of `core.positions`."""
 
 from __future__ import annotations
 
@@ -19,17 +20,17 @@ SOURCE = "promptls"
 
 
 def to_range(index: LineIndex, span: Span) -> lsp.Range:
-    r = index.range_utf16(span)
+    r = index.client_range(span)
     return lsp.Range(lsp.Position(r.start.line, r.start.character), lsp.Position(r.end.line, r.end.character))
 
 
 def to_position(index: LineIndex, offset: int) -> lsp.Position:
-    p = index.pos_to_utf16(index.pos(offset))
+    p = index.client_pos(index.pos(offset))
     return lsp.Position(p.line, p.character)
 
 
 def to_offset(index: LineIndex, pos: lsp.Position) -> int:
-    return index.utf16_to_offset(pos.line, pos.character)
+    return index.client_offset(pos.line, pos.character)
 
 
 def to_diagnostic(index: LineIndex, f: Finding) -> lsp.Diagnostic:

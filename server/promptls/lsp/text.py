@@ -64,8 +64,8 @@ class TextDocument(_pygls_doc.TextDocument):
 
     def _apply_incremental_change(self, change: lsp.TextDocumentContentChangePartial) -> None:
         index = self.index
-        start = index.utf16_to_offset(change.range.start.line, change.range.start.character)
-        end = index.utf16_to_offset(change.range.end.line, change.range.end.character)
+        start = index.client_offset(change.range.start.line, change.range.start.character)
+        end = index.client_offset(change.range.end.line, change.range.end.character)
         if end < start:  # a reversed range: the same characters
             start, end = end, start
         index.replace(start, end, change.text)
@@ -80,7 +80,7 @@ class TextDocument(_pygls_doc.TextDocument):
 
     # -- positions: all through the index, none through pygls' PositionCodec ------------------------------
     def offset_at_position(self, client_position: lsp.Position) -> int:
-        return self.index.utf16_to_offset(client_position.line, client_position.character)
+        return self.index.client_offset(client_position.line, client_position.character)
 
     def offset_at_server_position(self, server_position: ServerTextPosition) -> int:
         return self.index.offset(Pos(server_position.line, server_position.character))
@@ -91,7 +91,7 @@ class TextDocument(_pygls_doc.TextDocument):
 
     def client_position_at_offset(self, offset: int) -> lsp.Position:
         index = self.index
-        p = index.pos_to_utf16(index.pos(offset))
+        p = index.client_pos(index.pos(offset))
         return lsp.Position(p.line, p.character)
 
     def position_from_client_units(self, position: lsp.Position) -> ServerTextPosition:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from promptls.core.findings import FileReport, Finding
-from promptls.core.positions import LineIndex, Range, Span
+from promptls.core.positions import LineIndex, Locator, Range, Span
 from promptls.output.paths import display_path
 
 
@@ -13,7 +13,7 @@ from promptls.output.paths import display_path
 class LocatedFile:
     report: FileReport
     path: str  # as shown: relative to the root (posix) or absolute
-    index: LineIndex  # or a dataset's LineLocator (same pos/range methods) when the text was streamed
+    index: Locator  # a LineIndex over the text, or a dataset's LineLocator when the text was streamed
     findings: list[Finding]
 
     def range(self, span: Span) -> Range:

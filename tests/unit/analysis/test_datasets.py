@@ -272,7 +272,7 @@ def test_check_file_agrees_with_check_text_on_non_ascii_crlf_and_bom(tmp_path: P
     index = LineIndex(text)
     for finding in from_file.findings:
         assert from_file.locator.range(finding.span) == index.range(finding.span)
-        assert from_file.locator.range_utf16(finding.span) == index.range_utf16(finding.span)
+        assert from_file.locator.client_range(finding.span) == index.client_range(finding.span)
     bot = only(from_file, "DS005")
     assert text[bot.span.start:bot.span.end] == '"bot"'
 

@@ -60,7 +60,7 @@ def _mixed_dataset(path: Path, n: int = 3000, systems_from: int = 0) -> Path:
 def _observed(path: Path, jobs: int) -> tuple[list, dict, list]:
     result = check_file(str(path), SETTINGS, jobs=jobs, min_bytes=0)
     findings = [(f.code, f.message, f.span) for f in result.findings]
-    positions = [(result.locator.range(f.span), result.locator.range_utf16(f.span)) for f in result.findings]
+    positions = [(result.locator.range(f.span), result.locator.client_range(f.span)) for f in result.findings]
     return findings, result.summary.to_json(), positions
 
 

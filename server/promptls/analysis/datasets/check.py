@@ -9,10 +9,10 @@ examples repeat, through a small bounded memo). Measured on message-sized texts 
 tiktoken's `encode_ordinary_batch` on 2 threads was 4x slower than one thread, and a pipelined pool of
 counting threads no faster than counting inline: short calls leave too little work outside the GIL.
 
-Memory stays bounded: findings are capped per code, the line locator keeps a few numbers per line with
-findings, duplicate detection keeps 16-byte digests (up to MAX_DIGESTS), system prompts are tracked by
-digest (up to MAX_SYSTEM_VARIANTS), repeated texts are memoised within MEMO_CHARS, and p95 comes from a
-bounded reservoir sample.
+Memory stays bounded: findings are capped per code, the line locator (`core.positions.LineLocator`) keeps a
+few numbers per line with findings, duplicate detection keeps 16-byte digests (up to MAX_DIGESTS), system
+prompts are tracked by digest (up to MAX_SYSTEM_VARIANTS), repeated texts are memoised within MEMO_CHARS, and
+p95 comes from a bounded reservoir sample.
 
 `check_file(..., jobs=N)` checks a large file in N forked processes and merges their results into the
 same one (datasets/parallel.py); the hooks here are `feed_file`'s byte range, `at_file_start`, `position`
@@ -21,7 +21,6 @@ and `LineLocator.copy_from`.
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import hashlib
 import json
@@ -35,7 +34,7 @@ from typing import IO, Any
 
 from promptls.catalog.training import training_cost, training_target
 from promptls.core.findings import Finding
-from promptls.core.positions import Pos, Range, Span, units_len
+from promptls.core.positions import LineLocator, Span
 from promptls.core.registry import rule
 from promptls.core.safe_read import open_regular
 from promptls.documents.dataset.formats import (
@@ -104,97 +103,6 @@ class DatasetSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-class LineLocator:
-    """Maps the offsets of findings to positions without holding the file's text.
-
-    Keeps (line start, line number, length) for lines with findings only; for the rare lines whose columns
-    are not plain code-point offsets (non-ASCII text for client units, lone CRs that LSP counts as line
-    breaks) it precomputes the positions of the findings' span ends. Asking about other offsets is an error.
-    """
-
-    def __init__(self, encoding: str = "utf-16") -> None:
-        self.encoding = encoding
-        self._starts: list[int] = []
-        self._lines: dict[int, tuple[int, int, bool, bool]] = {}  # start -> (line, length, ascii, has_cr)
-        self._points: dict[int, tuple[Pos, int]] = {}  # offset -> (code-point Pos, client character)
-
-    def note_plain(self, start: int, line: int, length: int) -> None:
-        """Record a line whose text was not kept (an oversized one): its columns are taken as code points."""
-        if start not in self._lines:
-            self._lines[start] = (line, length, True, False)
-            bisect.insort(self._starts, start)
-
-    def note(self, start: int, line: int, text: str, span: Span) -> None:
-        """Record the line at `start` (text without its line break) and the ends of `span` on it."""
-        record = self._lines.get(start)
-        if record is None:
-            record = (line, len(text), text.isascii(), "\r" in text)
-            self._lines[start] = record
-            if not self._starts or start > self._starts[-1]:
-                self._starts.append(start)
-            else:
-                bisect.insort(self._starts, start)
-        if record[2] and not record[3]:
-            return
-        for offset in (span.start, span.end):
-            if offset not in self._points:
-                self._points[offset] = self._measure(start, line, text, offset)
-
-    def copy_from(self, other: LineLocator, span: Span, chars: int, lines: int) -> None:
-        """Add what `other` knows of `span` (its line, the positions of its ends), shifted by `chars` code points
-        and `lines` lines: how the parallel check (datasets/parallel.py) merges its chunks' locators."""
-        start, record = other._record(span.start)
-        shifted = start + chars
-        if shifted not in self._lines:
-            self._lines[shifted] = (record[0] + lines, *record[1:])
-            bisect.insort(self._starts, shifted)
-        for offset in (span.start, span.end):
-            point = other._points.get(offset)
-            if point is not None and offset + chars not in self._points:
-                self._points[offset + chars] = (Pos(point[0].line + lines, point[0].character), point[1])
-
-    def _measure(self, start: int, line: int, text: str, offset: int) -> tuple[Pos, int]:
-        prefix = text[: offset - start]
-        last_cr = prefix.rfind("\r")  # the text holds no '\n', so each '\r' in it is a lone line break
-        column = prefix[last_cr + 1:]
-        return Pos(line + prefix.count("\r"), len(column)), units_len(column, self.encoding)
-
-    def _record(self, offset: int) -> tuple[int, tuple[int, int, bool, bool]]:
-        i = bisect.bisect_right(self._starts, offset) - 1
-        if i >= 0:
-            start = self._starts[i]
-            record = self._lines[start]
-            if offset <= start + record[1]:
-                return start, record
-        raise ValueError(f"offset {offset} is not on a line with findings")
-
-    def pos(self, offset: int) -> Pos:
-        start, (line, _length, _ascii, has_cr) = self._record(offset)
-        if not has_cr:
-            return Pos(line, offset - start)
-        return self._point(offset)[0]
-
-    def range(self, span: Span) -> Range:
-        return Range(self.pos(span.start), self.pos(span.end))
-
-    def range_utf16(self, span: Span) -> Range:
-        """The range in the client's encoding (named like LineIndex's, for the LSP default UTF-16)."""
-        return Range(self._client_pos(span.start), self._client_pos(span.end))
-
-    def _client_pos(self, offset: int) -> Pos:
-        start, (line, _length, ascii_only, has_cr) = self._record(offset)
-        if ascii_only and not has_cr:
-            return Pos(line, offset - start)
-        pos, units = self._point(offset)
-        return Pos(pos.line, units)
-
-    def _point(self, offset: int) -> tuple[Pos, int]:
-        point = self._points.get(offset)
-        if point is None:
-            raise ValueError(f"offset {offset} is not the end of a finding's span")
-        return point
 
 
 @dataclass(slots=True)

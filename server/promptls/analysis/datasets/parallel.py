@@ -32,7 +32,6 @@ from promptls.analysis.datasets.check import (
     Analyzer,
     DatasetResult,
     DatasetSettings,
-    LineLocator,
     Reservoir,
     check_stream,
     example_digest,
@@ -44,7 +43,7 @@ from promptls.analysis.datasets.check import (
     text_digest,
 )
 from promptls.core.findings import Finding
-from promptls.core.positions import Span
+from promptls.core.positions import LineLocator, Span
 from promptls.core.registry import rule
 from promptls.documents.dataset.formats import Example, Issue
 

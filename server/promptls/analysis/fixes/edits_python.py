@@ -15,9 +15,9 @@ import re
 from functools import lru_cache
 
 from promptls.core.findings import Fix, TextEdit
-from promptls.core.positions import Span
+from promptls.core.positions import Span, Utf8Lines
 from promptls.documents.code.model import CallSite, ClientInit, CodeDocument, Value
-from promptls.documents.code.python_sites import Offsets, parse_quietly
+from promptls.documents.code.python_sites import parse_quietly
 
 RETRY_DELAY_HELPER = '''\
 def _retry_delay(error, attempt, base, cap):
@@ -275,7 +275,7 @@ def _args_without(doc: CodeDocument, site: CallSite, keyword: str) -> str | None
     node = tree.body
     if not isinstance(node, ast.Call):
         return None
-    off = Offsets(call)
+    off = Utf8Lines(call)
     func_end = off.span(node.func).end
     open_at = call.index("(", func_end)
     inner_start, inner_end = open_at + 1, len(call) - 1
@@ -393,10 +393,10 @@ def _helper_at(doc: CodeDocument, offset: int) -> int:
 
 
 @lru_cache(maxsize=8)
-def _parse(text: str) -> tuple[ast.Module, Offsets] | None:
+def _parse(text: str) -> tuple[ast.Module, Utf8Lines] | None:
     bom = text.startswith("\ufeff")
     try:
-        return parse_quietly(text[1:] if bom else text), Offsets(text, bom=bom)
+        return parse_quietly(text[1:] if bom else text), Utf8Lines(text, bom=bom)
     except (SyntaxError, ValueError):
         return None
 

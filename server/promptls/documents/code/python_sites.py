@@ -2,24 +2,22 @@
 constructs and the model calls it makes, with their arguments evaluated as far as literals and module-level
 constants allow (nothing is ever executed).
 
-Offsets: `ast` reports lines and UTF-8 byte columns; `Offsets` turns them into code-point offsets into the
-whole text, which is what `Span` and the rest of the core use.
+Offsets: `ast` reports lines and UTF-8 byte columns; `core.positions.Utf8Lines` turns them into code-point offsets
+into the whole text, which is what `Span` and the rest of the core use.
 """
 
 from __future__ import annotations
 
 import ast
-import bisect
 import inspect
 import textwrap
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from itertools import accumulate
 from typing import Protocol
 
-from promptls.core.positions import LineIndex, Span
+from promptls.core.positions import Span, Utf8Lines
 from promptls.documents.code.endpoints import client_ref
 from promptls.documents.code.model import (
     API_NAMES,
@@ -82,52 +80,6 @@ def parse_quietly(source: str, **kwargs) -> ast.AST:
         return ast.parse(source, **kwargs)
 
 
-class Offsets:
-    """Converts `ast` positions (1-based line, UTF-8 byte column) to code-point offsets into `text`."""
-
-    def __init__(self, text: str, *, bom: bool = False) -> None:
-        self.text = text
-        self.starts = _line_starts(text)
-        if bom:  # the parser saw the text without its byte-order mark
-            self.starts[0] = 1
-        self._ascii = text.isascii()
-        self._encoded: dict[int, bytes] = {}
-
-    def at(self, lineno: int, col: int) -> int:
-        start = self.starts[lineno - 1]
-        if self._ascii or col == 0:
-            return start + col
-        raw = self._encoded.get(lineno)
-        if raw is None:
-            end = self.starts[lineno] if lineno < len(self.starts) else len(self.text)
-            raw = self.text[start:end].encode("utf-8", "surrogatepass")
-            self._encoded[lineno] = raw
-        return start + len(raw[:col].decode("utf-8", "surrogatepass"))
-
-    def span(self, node: ast.AST) -> Span:
-        return Span(self.at(node.lineno, node.col_offset), self.at(node.end_lineno, node.end_col_offset))
-
-    def line_end(self, lineno: int) -> int:
-        """Offset of the end of line `lineno` (1-based), before its line break."""
-        if lineno >= len(self.starts):
-            return len(self.text)
-        end = self.starts[lineno]
-        if self.text.startswith("\r\n", end - 2):
-            return end - 2
-        return end - 1
-
-    def lines(self, first: int, last: int) -> Span:
-        """Lines `first`..`last` (1-based, inclusive) from column 0 to the end of the last one."""
-        return Span(self.starts[first - 1], self.line_end(last))
-
-
-def _line_starts(text: str) -> list[int]:
-    """Offsets where lines start; lines end at \\n, \\r\\n or \\r like the Python tokenizer (and `LineIndex`)."""
-    if "\r" in text:
-        return LineIndex(text).line_starts
-    return [0, *accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
-
-
 def dotted(node: ast.AST) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts = []
@@ -181,12 +133,12 @@ def extract_python(path: str, text: str, env: Environment | None = None) -> Code
         return doc
     if stale:
         env.parsed(tree)  # the index learns this text's imports and symbols before they are asked for
-    _Extractor(doc, tree, Offsets(text, bom=bom), env).run()
+    _Extractor(doc, tree, Utf8Lines(text, bom=bom), env).run()
     return doc
 
 
 class _Extractor:
-    def __init__(self, doc: CodeDocument, tree: ast.Module, offsets: Offsets, env: Environment | None = None) -> None:
+    def __init__(self, doc: CodeDocument, tree: ast.Module, offsets: Utf8Lines, env: Environment | None = None) -> None:
         self.env = env
         self.doc = doc
         self.text = doc.text
@@ -452,7 +404,7 @@ class _Extractor:
 
     def location(self, node: ast.AST) -> Location:
         span = self.off.span(node)
-        line = _line_of(self.off.starts, span.start) - 1
+        line = self.off.line_of(span.start) - 1
         start = self.off.starts[line]
         end = min(span.end, self.off.line_end(line + 1))
         return Location(self.doc.path, line, span.start - start, max(end - start, span.start - start))
@@ -895,7 +847,7 @@ class _Extractor:
         lines: list[int] = []
         i = text.find("promptls-")
         while i >= 0:
-            line = _line_of(off.starts, i)
+            line = off.line_of(i)
             if not lines or lines[-1] != line:
                 lines.append(line)
             i = text.find("promptls-", i + 1)
@@ -924,7 +876,7 @@ class ModuleSymbols:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return
         self._ext = _Extractor(CodeDocument(path=path, text=text, language="python"), self.tree,
-                               Offsets(text, bom=bom), env)
+                               Utf8Lines(text, bom=bom), env)
         self._ext.prepare()
 
     def imports(self) -> Iterator[tuple[str, str | None, int, str | None]]:
@@ -1114,12 +1066,7 @@ def _walk_body(scope: ast.AST) -> Iterable[ast.AST]:
         yield from ast.walk(stmt)
 
 
-def _line_of(starts: list[int], offset: int) -> int:
-    """1-based line number of an offset."""
-    return bisect.bisect_right(starts, offset)
-
-
-def _line_comments(text: str, off: Offsets, first: int, last: int) -> list[tuple[int, str]]:
+def _line_comments(text: str, off: Utf8Lines, first: int, last: int) -> list[tuple[int, str]]:
     """(column, text) of the comments on line `last`, tokenizing from line `first`."""
     lines = [text[off.starts[n - 1]:off.line_end(n)] + "\n" for n in range(first, last + 1)]
     it = iter(lines)

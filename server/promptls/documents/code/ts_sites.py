@@ -2,19 +2,18 @@
 OpenAI, Google GenAI and Ollama SDKs, the clients constructed from them and the model calls made through them,
 with their literal arguments evaluated as far as static analysis can, as a `CodeDocument`.
 
-tree-sitter reports UTF-8 byte offsets; every span here is converted to code-point offsets into the text.
+tree-sitter reports UTF-8 byte offsets; every span here is converted to code-point offsets into the text
+(`core.positions.Utf8Offsets`).
 """
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Callable
 from functools import cache
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from promptls.core.positions import Span
+from promptls.core.positions import Span, Utf8Offsets
 from promptls.documents.code.model import UNKNOWN, CallSite, ClientInit, ClientRef, CodeDocument, Location, Value
 
 # Module specifier -> SDK; subpaths (`ollama/browser`, `@google/genai/node`) belong to their package.
@@ -58,7 +57,6 @@ _GRAMMARS = {"typescript": "typescript", "tsx": "tsx", "typescriptreact": "tsx",
              "javascriptreact": "javascript"}
 _ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\s\S])")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 @cache
@@ -96,26 +94,6 @@ def extract_ts(path: str, text: str, language: str, env=None) -> CodeDocument:
     ext = _Extractor(text, language)
     ext.env = env
     return ext.document(path)
-
-
-def _byte_to_codepoint(text: str) -> Callable[[int], int]:
-    """Maps UTF-8 byte offsets of `text` to code-point offsets (identity for ASCII text)."""
-    if text.isascii():
-        return lambda b: b
-    ends: list[int] = []  # byte offset just past each run of non-ASCII characters
-    extra: list[int] = []  # bytes beyond one-per-character up to the end of that run
-    total = 0
-    for m in _NON_ASCII.finditer(text):
-        size = len(m.group().encode("utf-8", "surrogatepass"))
-        ends.append(m.start() + total + size)
-        total += size - len(m.group())
-        extra.append(total)
-
-    def convert(b: int) -> int:
-        i = bisect.bisect_right(ends, b)
-        return b - (extra[i - 1] if i else 0)
-
-    return convert
 
 
 def _named(node: Node) -> list[Node]:
@@ -188,7 +166,7 @@ class _Extractor:
         self.text = text
         self.language = language
         self.grammar = _GRAMMARS.get(language, "javascript")
-        self.cp = _byte_to_codepoint(text)
+        self.cp = Utf8Offsets(text).to_char
         self.root = _parser(self.grammar).parse(text.encode("utf-8", "surrogatepass")).root_node
         self.sdks: set[str] = set()
         self.classes: dict[str, str] = {}  # local name of a client class -> SDK

@@ -68,7 +68,7 @@ def code_lenses(ls: Any, a: Analysis) -> list[lsp.CodeLens]:
 
 def completion(ls: Any, a: Analysis, params: lsp.CompletionParams) -> lsp.CompletionList | None:
     line = a.index.line_text(params.position.line)
-    off = a.index.utf16_to_offset(params.position.line, params.position.character)
+    off = a.index.client_offset(params.position.line, params.position.character)
     before = line[:off - a.index.line_starts[params.position.line]]
     m = _MODEL_PREFIX.search(before)
     if m is None:

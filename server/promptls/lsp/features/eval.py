@@ -30,6 +30,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
+from promptls.core.positions import units_len
 from promptls.eval.names import PROMPT_SUFFIXES, PROMPTFOO_NAMES, TESTS_SUFFIXES
 from promptls.lsp.protocol import call_handler
 
@@ -152,9 +153,7 @@ class EvalLayer:
         i = min(max(line - 1, 0), len(lines) - 1)
         text = lines[i]
         indent = len(text) - len(text.lstrip())
-        enc = self.server.encoding
-        width = (len(text.encode("utf-16-le")) // 2 if enc == "utf-16"
-                 else len(text.encode()) if enc == "utf-8" else len(text))
+        width = units_len(text, self.server.encoding)
         return lsp.Range(lsp.Position(i, indent), lsp.Position(i, width))
 
     def publish(self, path: str) -> None:
