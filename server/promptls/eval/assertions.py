@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
+
 from promptls.eval.model import Assertion, Case
 from promptls.eval.safe_expr import ExprError, compile_expr, evaluate
 
@@ -55,6 +57,7 @@ _NOT_JSON = object()
 def _render(value: Any, vars_: dict[str, Any]) -> Any:
     """Assertion values may use the case's vars (`{{ name }}`), as in promptfoo."""
     if isinstance(value, str) and "{{" in value:
+        # jinja2 loads only for assertion values that hold a template.
         from jinja2.sandbox import SandboxedEnvironment
 
         try:
@@ -85,8 +88,6 @@ def find_json(text: str) -> Any:
 
 
 def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:
-    import jsonschema
-
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema)
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"

@@ -108,6 +108,7 @@ class WorkspaceIndex:
             self.by_name.setdefault(n, path)
 
     def _add_ts(self, path: str, text: str, mtime_ns: int | None) -> None:
+        # tree-sitter loads with the first TypeScript/JavaScript module indexed.
         from promptls.documents.code.ts_sites import TsModuleSymbols
 
         info = ModuleInfo(path, (), _hash(text), mtime_ns=mtime_ns)
@@ -187,6 +188,7 @@ class WorkspaceIndex:
 
     def ts_locate(self, path: str, symbol: str, hops: int = 0) -> tuple[str, str] | None:
         """(module path, local name) a TS/JS module's export is defined as, following re-exports."""
+        # tree-sitter loads with the first TypeScript/JavaScript module indexed.
         from promptls.documents.code.ts_sites import TsModuleSymbols
 
         syms = self._symbols.get(path)
