@@ -28,9 +28,11 @@ from promptls.eval.cases import parse_provider_id
 from promptls.eval.model import Assertion, Case, Finding, PromptSpec, Suite, TargetSpec
 from promptls.eval.schema import output_schema
 from promptls.eval.settings import EvalSettings
+from promptls.providers import KIND_OF_PREFIX
 from promptls.providers.base import ChatRequest
 from promptls.providers.errors import ProviderError, RouterError
 from promptls.router.cache import cache_key, is_sampled
+from promptls.router.pricing import FREE_KINDS
 from promptls.router.settings import KINDS, ProviderSettings, RouterSettings
 from promptls.router.types import LLMRequest
 from promptls.tokens import counter_for_tokenizer
@@ -38,11 +40,8 @@ from promptls.tokens.chat import count_chat
 
 log = logging.getLogger("promptls.eval")
 
-FREE_KINDS = frozenset({"local", "ollama"})
 DEFAULT_OUTPUT_ESTIMATE = 1024  # output tokens assumed per call by --max-cost when nothing sets max_tokens
 JUDGE_MAX_TOKENS = 512
-_PREFIX_KIND = {"openai": "openai", "anthropic": "anthropic", "googleai": "gemini", "google": "gemini",
-                "vertexai": "gemini", "gemini": "gemini", "ollama": "ollama", "local": "local"}
 
 
 @dataclass(slots=True)
@@ -173,8 +172,8 @@ def resolve_target(spec: TargetSpec, settings: RouterSettings, catalog: Any) -> 
             return problem
         if kind is None:
             prefix, sep, rest = ref.partition("/")
-            if sep and prefix in _PREFIX_KIND:
-                kind, model = _PREFIX_KIND[prefix], rest
+            if sep and prefix in KIND_OF_PREFIX:
+                kind, model = KIND_OF_PREFIX[prefix], rest
             else:
                 kind, model = _guess_kind(ref, settings, catalog), ref
         if kind is None:
