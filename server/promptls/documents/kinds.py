@@ -1,5 +1,5 @@
 """Which files promptls analyses, and as what: prompt files, source files that call LLM SDKs, and fine-tuning
-datasets. Kept free of heavy imports: the language server asks this for every document it is sent."""
+datasets. The language server asks this for every document it is sent."""
 
 from __future__ import annotations
 
