@@ -1,17 +1,17 @@
 """Which files promptls analyses, and as what: prompt files, source files that call LLM SDKs, and fine-tuning
-datasets. Kept free of heavy imports: the language server asks this for every document it is sent."""
+datasets. The language server asks this for every document it is sent."""
 
 from __future__ import annotations
 
 from promptls.config import Config
 from promptls.core import safe_read
+from promptls.documents.dataset.formats import looks_like_dataset
+from promptls.documents.load import is_prompt_path
 
 
 def kind_of(path: str, config: Config, head: str | None = None) -> str | None:
     """"prompt", "code" or "dataset" for a file promptls analyses, else None. `head`: the file's first lines, used
     to recognise a dataset that no glob names (None: no sniffing)."""
-    from promptls.documents.load import is_prompt_path
-
     if is_prompt_path(path, config):
         return "prompt"
     if config.code_language_for(path):
@@ -20,8 +20,6 @@ def kind_of(path: str, config: Config, head: str | None = None) -> str | None:
         if config.is_dataset_glob(path):
             return "dataset"
         if config.dataset_sniff and head is not None:
-            from promptls.documents.dataset.formats import looks_like_dataset
-
             return "dataset" if looks_like_dataset(head[:65536].splitlines()[:20]) else None
     return None
 

@@ -6,9 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptls.config import Config
 from promptls.core.positions import Span
+from promptls.documents.load import parse_document
+from promptls.documents.partials import fs_partials
+from promptls.documents.prompt import frontmatter as fmmod
 from promptls.documents.prompt.common import role_line_messages
 from promptls.documents.prompt.model import PromptDocument
+from promptls.documents.templates.dotprompt_messages import to_messages
+from promptls.documents.templates.render import render_handlebars, render_jinja
 
 
 @dataclass(slots=True)
@@ -42,12 +48,8 @@ def render_messages(doc: PromptDocument, data: dict[str, Any], partials=None) ->
     """(role, text) per message. Raises on engine errors (the caller decides how to report them)."""
     body = doc.body
     if doc.engine == "jinja2":
-        from promptls.documents.templates.render import render_jinja
-
         out = render_jinja(body, data)
     else:
-        from promptls.documents.templates.render import render_handlebars
-
         tree = doc.template.tree
         out = render_handlebars(body, data, mustache=doc.engine == "mustache",
                                 partials=partials or (lambda name: None),
@@ -59,8 +61,6 @@ def render_messages(doc: PromptDocument, data: dict[str, Any], partials=None) ->
 
 
 def _split_dotprompt(out: str) -> list[tuple[str, str]]:
-    from promptls.documents.templates.dotprompt_messages import to_messages
-
     pairs = []
     for m in to_messages(out):
         if m.history is not None:
@@ -73,10 +73,6 @@ def _split_dotprompt(out: str) -> list[tuple[str, str]]:
 
 def render_request(path: str, text: str, inputs: dict[str, Any] | None = None, config=None) -> RenderedRequest:
     """Parse, fill inputs (flags > defaults > samples) and render. Never raises on bad templates."""
-    from promptls.config import Config
-    from promptls.documents.load import parse_document
-    from promptls.documents.partials import fs_partials
-
     doc = parse_document(path, text, config or Config())
     data, filled, missing = values_for(doc, inputs)
     params = {k: v for k, v in doc.params.items() if v is not None}
@@ -86,7 +82,6 @@ def render_request(path: str, text: str, inputs: dict[str, Any] | None = None, c
         found = fs_partials(name, path)
         if found is None:
             return None
-        from promptls.documents.prompt import frontmatter as fmmod
         return found[1][fmmod.split(found[1]).body_start:]
 
     try:

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
+
 from promptls.eval.model import Assertion, Case
 from promptls.eval.safe_expr import ExprError, compile_expr, evaluate
 
@@ -55,6 +57,7 @@ _NOT_JSON = object()
 def _render(value: Any, vars_: dict[str, Any]) -> Any:
     """Assertion values may use the case's vars (`{{ name }}`), as in promptfoo."""
     if isinstance(value, str) and "{{" in value:
+        # jinja2 loads only for assertion values that hold a template.
         from jinja2.sandbox import SandboxedEnvironment
 
         try:
@@ -85,12 +88,18 @@ def find_json(text: str) -> Any:
 
 
 def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:
-    import jsonschema
-
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema)
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
             for e in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))][:3]
+
+
+# Assertions on the output text that hold when the test does: (test(output, value), verb if so, verb if not).
+_TEXT_TESTS: dict[str, tuple[Callable[[str, str], bool], str, str]] = {
+    "contains": (lambda out, v: v in out, "contains", "does not contain"),
+    "icontains": (lambda out, v: v.lower() in out.lower(), "contains", "does not contain"),
+    "starts-with": (lambda out, v: out.startswith(v), "starts with", "does not start with"),
+}
 
 
 def _text_check(a: Assertion, ans: Answer, value: Any) -> tuple[bool, str]:
@@ -102,9 +111,10 @@ def _text_check(a: Assertion, ans: Answer, value: Any) -> tuple[bool, str]:
             return got == value, f"output {'equals' if got == value else 'does not equal'} {_show(value)}"
         ok = out == str(value)
         return ok, f"output {_show(out)} {'equals' if ok else 'does not equal'} {_show(str(value))}"
-    if t in ("contains", "icontains"):
-        ok = str(value).lower() in out.lower() if t == "icontains" else str(value) in out
-        return ok, f"output {'contains' if ok else 'does not contain'} {_show(str(value))}"
+    if t in _TEXT_TESTS:
+        test, holds, fails = _TEXT_TESTS[t]
+        ok = test(out, str(value))
+        return ok, f"output {holds if ok else fails} {_show(str(value))}"
     if t in ("contains-any", "icontains-any", "contains-all", "icontains-all"):
         fold = t.startswith("i")
         hay = out.lower() if fold else out
@@ -118,16 +128,14 @@ def _text_check(a: Assertion, ans: Answer, value: Any) -> tuple[bool, str]:
     if t == "regex":
         ok = re.search(str(value), out) is not None
         return ok, f"output {'matches' if ok else 'does not match'} /{value}/"
-    if t == "starts-with":
-        ok = out.startswith(str(value))
-        return ok, f"output {'starts' if ok else 'does not start'} with {_show(str(value))}"
     if t in ("is-json", "contains-json", "json-schema"):
-        got = ans.as_json() if t != "contains-json" else find_json(out)
+        inside = t == "contains-json"
+        got = find_json(out) if inside else ans.as_json()
         if got is _NOT_JSON:
-            return False, "output is not valid JSON" if t != "contains-json" else "output contains no JSON"
+            return False, "output contains no JSON" if inside else "output is not valid JSON"
         schema = value if isinstance(value, dict) else None
         if schema is None:
-            return True, "output is valid JSON" if t != "contains-json" else "output contains JSON"
+            return True, "output contains JSON" if inside else "output is valid JSON"
         errors = schema_errors(got, schema)
         return not errors, "output matches the schema" if not errors else "schema: " + "; ".join(errors)
     raise AssertionError(t)
@@ -139,15 +147,11 @@ async def check(a: Assertion, ans: Answer, judge: Judge) -> AssertResult:
     if t == "cost":
         if ans.cost_usd is None:
             return AssertResult(a, False, 0.0, "cost unknown (the catalog has no price for this model)")
-        ok = ans.cost_usd <= (a.threshold or 0.0)
-        return AssertResult(a, ok, 1.0 if ok else 0.0,
-                            f"cost ${ans.cost_usd:.6f} {'<=' if ok else '>'} ${a.threshold}")
+        return _at_most(a, ans.cost_usd, lambda got, cmp: f"cost ${got:.6f} {cmp} ${a.threshold}")
     if t == "latency":
         if ans.latency_ms is None:
             return AssertResult(a, True, 1.0, "latency not measured (cache hit); not checked")
-        ok = ans.latency_ms <= (a.threshold or 0.0)
-        return AssertResult(a, ok, 1.0 if ok else 0.0,
-                            f"latency {ans.latency_ms:.0f} ms {'<=' if ok else '>'} {a.threshold:.0f} ms")
+        return _at_most(a, ans.latency_ms, lambda got, cmp: f"latency {got:.0f} ms {cmp} {a.threshold:.0f} ms")
     if t == "tokens":
         limits = dict(value) if isinstance(value, dict) else {"total": value if a.threshold is None else a.threshold}
         got = {"input": ans.input_tokens, "output": ans.output_tokens, "total": ans.input_tokens + ans.output_tokens}
@@ -178,6 +182,12 @@ async def check(a: Assertion, ans: Answer, judge: Judge) -> AssertResult:
         return _flip(AssertResult(a, ok, score, f"judge: {reason}"), a)
     ok, reason = _text_check(a, ans, value)
     return _flip(AssertResult(a, ok, 1.0 if ok else 0.0, reason), a)
+
+
+def _at_most(a: Assertion, got: float, says: Callable[[float, str], str]) -> AssertResult:
+    """A measure that must not exceed the assertion's threshold; `says(got, '<=' or '>')` words it."""
+    ok = got <= (a.threshold or 0.0)
+    return AssertResult(a, ok, 1.0 if ok else 0.0, says(got, "<=" if ok else ">"))
 
 
 def _flip(r: AssertResult, a: Assertion) -> AssertResult:

@@ -14,24 +14,34 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from promptls.eval.assertions import Answer, AssertResult, check, output_schema_check, score_case
+from promptls.catalog import catalog_for
+from promptls.documents.load import parse_document
+from promptls.documents.render import render_request
+from promptls.eval.assertions import _NOT_JSON, Answer, AssertResult, check, find_json, output_schema_check, score_case
 from promptls.eval.cases import parse_provider_id
 from promptls.eval.model import Assertion, Case, Finding, PromptSpec, Suite, TargetSpec
+from promptls.eval.schema import output_schema
 from promptls.eval.settings import EvalSettings
+from promptls.providers import KIND_OF_PREFIX
+from promptls.providers.base import ChatRequest
+from promptls.providers.errors import ProviderError, RouterError
+from promptls.router.cache import cache_key, is_sampled
+from promptls.router.pricing import FREE_KINDS
 from promptls.router.settings import KINDS, ProviderSettings, RouterSettings
+from promptls.router.types import LLMRequest
+from promptls.tokens import counter_for_tokenizer
+from promptls.tokens.chat import count_chat
 
 log = logging.getLogger("promptls.eval")
 
-FREE_KINDS = frozenset({"local", "ollama"})
 DEFAULT_OUTPUT_ESTIMATE = 1024  # output tokens assumed per call by --max-cost when nothing sets max_tokens
 JUDGE_MAX_TOKENS = 512
-_PREFIX_KIND = {"openai": "openai", "anthropic": "anthropic", "googleai": "gemini", "google": "gemini",
-                "vertexai": "gemini", "gemini": "gemini", "ollama": "ollama", "local": "local"}
 
 
 @dataclass(slots=True)
@@ -162,8 +172,8 @@ def resolve_target(spec: TargetSpec, settings: RouterSettings, catalog: Any) -> 
             return problem
         if kind is None:
             prefix, sep, rest = ref.partition("/")
-            if sep and prefix in _PREFIX_KIND:
-                kind, model = _PREFIX_KIND[prefix], rest
+            if sep and prefix in KIND_OF_PREFIX:
+                kind, model = KIND_OF_PREFIX[prefix], rest
             else:
                 kind, model = _guess_kind(ref, settings, catalog), ref
         if kind is None:
@@ -199,9 +209,6 @@ class _Prompts:
 
     def schema(self, prompt: PromptSpec) -> dict[str, Any] | None:
         if prompt.path not in self._schemas:
-            from promptls.documents.load import parse_document
-            from promptls.eval.schema import output_schema
-
             try:
                 self._schemas[prompt.path] = output_schema(parse_document(prompt.path, prompt.text, self.config))
             except Exception as exc:  # an unparsable frontmatter has no schema to check; render reports it
@@ -210,8 +217,6 @@ class _Prompts:
         return self._schemas[prompt.path]
 
     def render(self, prompt: PromptSpec, vars_: dict[str, Any]) -> Any:
-        from promptls.documents.render import render_request
-
         key = (prompt.path, json.dumps(vars_, sort_keys=True, default=str))
         hit = self._rendered.get(key)
         if hit is None:
@@ -221,8 +226,6 @@ class _Prompts:
 
 def build_request(rendered: Any, target: Target, prompt: PromptSpec, repeat: int) -> Any:
     """The LLMRequest `promptls run` would send for this rendering, on this target."""
-    from promptls.router.types import LLMRequest
-
     params = dict(rendered.params or {})
     temperature = params.pop("temperature", None)
     max_out = params.pop("max_output", None) or params.pop("max_tokens", None)
@@ -260,14 +263,12 @@ class Evaluation:
         models: list[str] | None = None,
         repeat: int = 1,
     ) -> None:
-        from promptls.catalog import load_catalog
-
         # Repeats are identical requests sent on purpose: coalescing them into one call would measure nothing.
         self.settings = dataclasses.replace(router_settings, providers=dict(router_settings.providers),
                                             cache=dataclasses.replace(router_settings.cache, coalesce=False))
         self.eval = eval_settings
         self.config = config
-        self.catalog = load_catalog(getattr(config, "models", None) or None)
+        self.catalog = catalog_for(config)  # the configuration's prices, built once per configuration
         self.findings: list[Finding] = []
         self.prompts = _Prompts(config)
         self.jobs: list[Job] = []
@@ -340,8 +341,6 @@ class Evaluation:
     def _serving(self, job: Job) -> tuple[str | None, str | None, ProviderSettings | None]:
         """(kind, model, provider settings) that will most likely answer a job: the first provider of its chain
         with a key (the run chain fails over, so this is an estimate)."""
-        import os
-
         for name in job.target.chain:
             ps = self.settings.providers.get(name)
             if ps is None:
@@ -360,9 +359,6 @@ class Evaluation:
         """(USD, unpriced models, calls) the run may spend, before anything is sent: prompt tokens counted with
         the model's tokenizer, plus max_tokens (else 1024) of output, at catalog prices; a call the router's
         cache would answer costs nothing; each llm-rubric adds a judge call."""
-        from promptls.tokens import counter_for_tokenizer
-        from promptls.tokens.chat import count_chat
-
         total = 0.0
         unpriced: set[str] = set()
         calls = 0
@@ -410,9 +406,6 @@ class Evaluation:
 
     def _cached(self, router: Any, job: Job) -> bool:
         """Whether the router's cache holds this job's answer (single-provider targets; others count as not)."""
-        from promptls.providers.base import ChatRequest
-        from promptls.router.cache import cache_key, is_sampled
-
         req = job.request
         if req.cache is False or not self.settings.cache.enabled or len(job.target.chain) != 1:
             return False
@@ -440,9 +433,6 @@ class Evaluation:
         judge_calls = [0]
 
         async def judge(a: Assertion, rubric: str, output: str) -> tuple[bool, float, str]:
-            from promptls.providers.errors import ProviderError, RouterError
-            from promptls.router.types import LLMRequest
-
             req = LLMRequest(purpose="action", messages=_judge_messages(rubric, output), temperature=0.0,
                              max_tokens=JUDGE_MAX_TOKENS, chain=self._judge_chain(a), stream=True)
             try:
@@ -471,8 +461,6 @@ class Evaluation:
 
     async def _run_job(self, router: Any, job: Job, sem: asyncio.Semaphore, judge: Any,
                        spent: list[float]) -> CaseResult:
-        from promptls.providers.errors import ProviderError, RouterError
-
         t = job.target
         res = CaseResult(job.suite.path, job.prompt.label, t, job.case, job.repeat, provider=t.provider,
                          model=t.model or "")
@@ -574,8 +562,6 @@ def _judge_messages(rubric: str, output: str) -> list[dict[str, str]]:
 
 
 def parse_verdict(text: str) -> tuple[bool, float, str]:
-    from promptls.eval.assertions import _NOT_JSON, find_json
-
     v = find_json(text)
     if v is _NOT_JSON or not isinstance(v, dict) or not isinstance(v.get("pass"), bool):
         return False, 0.0, f"no verdict in the judge's answer {text[:80]!r}"

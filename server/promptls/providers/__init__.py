@@ -22,6 +22,18 @@ from promptls.providers.errors import (
 if TYPE_CHECKING:
     from promptls.providers.settings import ProviderSettings
 
+#: The provider kind a `prefix/model` reference names (`googleai/gemini-2.5-flash` is a gemini model).
+KIND_OF_PREFIX = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "googleai": "gemini",
+    "google": "gemini",
+    "vertexai": "gemini",
+    "gemini": "gemini",
+    "ollama": "ollama",
+    "local": "local",
+}
+
 _MODULES = {
     "anthropic": ("anthropic_api", "AnthropicProvider"),
     "openai": ("openai_api", "OpenAIProvider"),
@@ -41,6 +53,7 @@ def create_provider(name: str, settings: ProviderSettings) -> Provider:
 
 
 __all__ = [
+    "KIND_OF_PREFIX",
     "BudgetExceeded",
     "ChatRequest",
     "Done",

@@ -8,6 +8,7 @@ settles with counted tokens.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -38,6 +39,7 @@ class AnthropicProvider(SDKProvider):
     sdk_requirement = "anthropic>=2.10.0"
 
     def _make_client(self, key: str | None) -> Any:
+        # The SDK loads on the first call: the server and the CLI start without it.
         import anthropic
 
         kwargs: dict[str, Any] = {"api_key": key, "max_retries": 0, "timeout": self.timeout_s()}
@@ -67,8 +69,6 @@ class AnthropicProvider(SDKProvider):
                     if block.type == "text" and block.text:
                         yield TextDelta(block.text)
                     elif block.type == "tool_use":
-                        import json
-
                         yield ToolCall(block.id, block.name, json.dumps(block.input))
                 if msg.stop_reason is None:
                     raise missing_terminal(self.name, "stop_reason", after_first_token=False)

@@ -10,6 +10,7 @@ count is `Done(usage=None)`, settled by the router with counted tokens.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -38,14 +39,13 @@ class GeminiProvider(SDKProvider):
     sdk_requirement = "google-genai>=3.3.0"
 
     def api_key(self) -> str | None:
-        import os
-
         key = super().api_key()
         if key is None and self.settings.api_key_env is None:
             key = os.environ.get("GOOGLE_API_KEY") or None  # the SDK's other conventional name
         return key
 
     def _make_client(self, key: str | None) -> Any:
+        # The SDK loads on the first call: the server and the CLI start without it.
         from google import genai
         from google.genai import types
 

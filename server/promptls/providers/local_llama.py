@@ -16,6 +16,7 @@ import contextlib
 import importlib.util
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,7 @@ class LocalLlamaProvider(Provider):
     def prepare(self) -> None:
         if self._llm is not None:
             return
+        # An optional package (promptls[local]), loaded with the model.
         import llama_cpp
 
         path = self.model_file()
@@ -160,6 +162,7 @@ class LocalLlamaProvider(Provider):
             counts["steps"] += 1
             return scores
 
+        # An optional package (promptls[local]), loaded with the model.
         import llama_cpp
 
         params["logits_processor"] = llama_cpp.LogitsProcessorList([count, *(params.get("logits_processor") or [])])
@@ -231,8 +234,6 @@ class LocalLlamaProvider(Provider):
         return len(self._llm.tokenize(_flatten(request.messages).encode(), add_bos=True))
 
     async def probe(self) -> Probe:
-        import time
-
         if (why := self.unusable_reason()) is not None:
             return Probe(False, None, why)
         t0 = time.perf_counter()

@@ -6,6 +6,7 @@ before it is truncated. Ollama needs no key; it counts as local unless its host 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -42,6 +43,7 @@ class OllamaProvider(SDKProvider):
         return not is_loopback_url(self.base_url)
 
     def _make_client(self, key: str | None) -> Any:
+        # The SDK loads on the first call: the server and the CLI start without it.
         import ollama
 
         headers = {"authorization": f"Bearer {key}"} if key else None
@@ -85,8 +87,6 @@ class OllamaProvider(SDKProvider):
                         yield TextDelta(text)
                     message = getattr(part, "message", None)
                     for i, tc in enumerate(getattr(message, "tool_calls", None) or []):
-                        import json
-
                         first = True
                         yield ToolCall(f"call_{i}", tc.function.name, json.dumps(dict(tc.function.arguments)))
                     if part.done:

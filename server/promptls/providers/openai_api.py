@@ -78,6 +78,7 @@ class OpenAIProvider(SDKProvider):
         return True
 
     def _make_client(self, key: str | None) -> Any:
+        # The SDK loads on the first call: the server and the CLI start without it.
         import openai
 
         return openai.AsyncOpenAI(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from promptls.providers.base import Probe, Provider
+from promptls.providers.classify import classify_exception
 from promptls.providers.errors import ErrorKind, ProviderError
 
 log = logging.getLogger("promptls.providers")
@@ -98,8 +100,6 @@ class SDKProvider(Provider):
             await self._close_client(client)
 
     async def _timed_probe(self, call: Callable[[], Awaitable[str]]) -> Probe:
-        from promptls.providers.classify import classify_exception
-
         if (why := self.unusable_reason()) is not None:
             return Probe(False, None, why)
         t0 = time.perf_counter()
@@ -118,8 +118,6 @@ def fit_kwargs(method: Any, kwargs: dict[str, Any], *, drop_unknown: tuple[str, 
     """Keep the keyword arguments `method` (an SDK call) accepts; move the rest into `extra_body`, so that
     server-specific parameters (vLLM's `top_k`, say) still reach the wire. Names in `drop_unknown` are dropped
     instead when the SDK does not know them (a parameter the API itself has retired)."""
-    import inspect
-
     func = getattr(method, "__func__", method)
     accepted = _ACCEPTED.get(func)
     if accepted is None:

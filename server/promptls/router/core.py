@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from promptls.core.secrets import install_log_redaction, redact_text
-from promptls.providers import create_provider
+from promptls.providers import KIND_OF_PREFIX, create_provider
 from promptls.providers.base import ChatRequest, Done, Probe, Provider, TextDelta, ToolCall, Usage
 from promptls.providers.errors import BudgetExceeded, ErrorKind, NoProviderAvailable, PrivacyBlocked, ProviderError
 from promptls.providers.sdk_client import key_fingerprint
@@ -48,16 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("promptls.router")
 
-_PREFIX_KIND = {
-    "openai": "openai",
-    "anthropic": "anthropic",
-    "googleai": "gemini",
-    "google": "gemini",
-    "vertexai": "gemini",
-    "gemini": "gemini",
-    "ollama": "ollama",
-    "local": "local",
-}
 _MAX_COOLING_WAITS = 3
 
 
@@ -370,25 +360,16 @@ class Router:
         reservation: Reservation | None,
         ckey: str | None,
     ) -> AsyncIterator[RouterEvent]:
+        """Up to `max_attempts` attempts on one provider; sets `ctx.outcome` and yields it when one answers."""
+        if not provider.prepared and not await self._prepare(ctx, provider, preq, bkey, reservation):
+            return
         loop = asyncio.get_running_loop()
-        policy = self.settings.router
         name = provider.name
-        if not provider.prepared:
-            try:
-                await asyncio.to_thread(provider.prepare)
-            except Exception as exc:
-                err = self._scrub(ProviderError(ErrorKind.BAD_REQUEST, f"could not start: {exc}", provider=name,
-                                                failover=True))
-                ctx.errors.append(err)
-                self._breakers.release(bkey)
-                self._skip(ctx, name, str(err))
-                self._settle(ctx, provider, preq, reservation, None, status="unavailable")
-                return
         deadlines = ctx.deadlines
         if not preq.stream:  # the first event is the whole answer: only the total deadline applies
             t = ctx.deadlines.total_s
             deadlines = Deadlines(t, t, t, t)
-        for attempt in range(policy.max_attempts):
+        for attempt in range(self.settings.router.max_attempts):
             ctx.attempts += 1
             done: Done | None = None
             kept: list[TextDelta | ToolCall] | None = [] if ckey is not None else None
@@ -411,68 +392,120 @@ class Router:
                     raise ProviderError(ErrorKind.TRUNCATED_STREAM, "stream ended without Done", provider=name,
                                         after_first_token=ctx.first_token_at is not None)
             except ProviderError as err:
-                self._scrub(err)
-                self._breakers.failure(bkey, err, time.monotonic())
-                ctx.errors.append(err)
-                mid_answer = ctx.first_token_at is not None or err.after_first_token
-                if mid_answer or not err.failover:
-                    log.warning("%s failed%s: %s", name, " mid-answer" if mid_answer else "", err)
-                    spent = None
-                    if mid_answer and provider.kind not in FREE_KINDS:
-                        # The backend billed what it generated before the cut: settle counted tokens, so
-                        # that a run of cut streams cannot spend past the budget for free.
-                        usage = await self._count(provider, preq, produced)
-                        spent = Done(err.kind.label, usage, preq.model)
-                    self._settle(ctx, provider, preq, reservation, spent, status=err.kind.label,
-                                 estimated=spent is not None)
-                    raise err from None
-                if err.retryable and attempt + 1 < policy.max_attempts:
-                    delay = retry_delay(err, attempt, policy.backoff_base_s, policy.backoff_max_s, self._rng)
-                    if delay <= policy.max_retry_wait_s and loop.time() + delay < ctx.total_deadline:
-                        log.info("%s: %s; retry %d in %.3fs", name, err, attempt + 2, delay)
-                        await asyncio.sleep(delay)
-                        continue
-                    why = "beyond max_retry_wait_s" if delay > policy.max_retry_wait_s else "past the deadline"
-                    log.info("%s: %s; the wait of %.1fs is %s, failing over", name, err, delay, why)
-                else:
-                    log.info("%s: %s; failing over", name, err)
-                self._skip(ctx, name, str(err), quiet=True)
-                self._settle(ctx, provider, preq, reservation, None, status=err.kind.label)
+                if await self._retry_after(ctx, provider, preq, bkey, reservation, err, attempt, produced):
+                    continue
                 return
             except BaseException:
                 # Cancelled or closed by the caller (or a bug): free the trial slot and the reservation.
                 self._breakers.release(bkey)
                 self._settle(ctx, provider, preq, reservation, None, status="cancelled")
                 raise
-            self._breakers.success(bkey)
-            model = done.model or preq.model
-            estimated = done.usage is None
-            if estimated:
-                log.info("%s reported no usage; settling with counted tokens", name)
-                done = Done(done.finish_reason, await self._count(provider, preq, produced), done.model)
-            cost = self._settle(ctx, provider, preq, reservation, done, status="ok", model=model,
-                                estimated=estimated)
-            if kept is not None and (cache := self.cache) is not None:
-                cache.put(ckey or "", CachedAnswer(tuple(kept), done.finish_reason, done.usage or Usage(), model,
-                                                   name, provider.kind), shared=not ctx.private)
-            now = loop.time()
-            ctx.outcome = Outcome(
-                provider=name,
-                kind=provider.kind,
-                model=model,
-                finish_reason=done.finish_reason,
-                usage=done.usage or Usage(),
-                cost=cost,
-                cached=False,
-                coalesced=False,
-                attempts=ctx.attempts,
-                latency_ms=(now - ctx.started) * 1000,
-                first_token_ms=None if ctx.first_token_at is None else (ctx.first_token_at - ctx.started) * 1000,
-                skipped=tuple(ctx.skipped),
-                usage_estimated=estimated,
-            )
-            yield ctx.outcome
+            yield await self._answered(ctx, provider, preq, bkey, reservation, ckey, done, kept, produced)
             return
+
+    async def _prepare(
+        self, ctx: _Ctx, provider: Provider, preq: ChatRequest, bkey: str, reservation: Reservation | None
+    ) -> bool:
+        """Start the provider (load a local model, build a client); False (and skipped) if it cannot start."""
+        try:
+            await asyncio.to_thread(provider.prepare)
+        except Exception as exc:
+            err = self._scrub(ProviderError(ErrorKind.BAD_REQUEST, f"could not start: {exc}", provider=provider.name,
+                                            failover=True))
+            ctx.errors.append(err)
+            self._breakers.release(bkey)
+            self._skip(ctx, provider.name, str(err))
+            self._settle(ctx, provider, preq, reservation, None, status="unavailable")
+            return False
+        return True
+
+    async def _retry_after(
+        self,
+        ctx: _Ctx,
+        provider: Provider,
+        preq: ChatRequest,
+        bkey: str,
+        reservation: Reservation | None,
+        err: ProviderError,
+        attempt: int,
+        produced: list[str],
+    ) -> bool:
+        """After a failed attempt: True once the retry delay has passed, False to fail over; raises `err` when
+        failover is not allowed (a non-failover error, or one after the first token)."""
+        loop = asyncio.get_running_loop()
+        policy = self.settings.router
+        name = provider.name
+        self._scrub(err)
+        self._breakers.failure(bkey, err, time.monotonic())
+        ctx.errors.append(err)
+        mid_answer = ctx.first_token_at is not None or err.after_first_token
+        if mid_answer or not err.failover:
+            log.warning("%s failed%s: %s", name, " mid-answer" if mid_answer else "", err)
+            spent = None
+            if mid_answer and provider.kind not in FREE_KINDS:
+                # The backend billed what it generated before the cut: settle counted tokens, so
+                # that a run of cut streams cannot spend past the budget for free.
+                usage = await self._count(provider, preq, produced)
+                spent = Done(err.kind.label, usage, preq.model)
+            self._settle(ctx, provider, preq, reservation, spent, status=err.kind.label,
+                         estimated=spent is not None)
+            raise err from None
+        if err.retryable and attempt + 1 < policy.max_attempts:
+            delay = retry_delay(err, attempt, policy.backoff_base_s, policy.backoff_max_s, self._rng)
+            if delay <= policy.max_retry_wait_s and loop.time() + delay < ctx.total_deadline:
+                log.info("%s: %s; retry %d in %.3fs", name, err, attempt + 2, delay)
+                await asyncio.sleep(delay)
+                return True
+            why = "beyond max_retry_wait_s" if delay > policy.max_retry_wait_s else "past the deadline"
+            log.info("%s: %s; the wait of %.1fs is %s, failing over", name, err, delay, why)
+        else:
+            log.info("%s: %s; failing over", name, err)
+        self._skip(ctx, name, str(err), quiet=True)
+        self._settle(ctx, provider, preq, reservation, None, status=err.kind.label)
+        return False
+
+    async def _answered(
+        self,
+        ctx: _Ctx,
+        provider: Provider,
+        preq: ChatRequest,
+        bkey: str,
+        reservation: Reservation | None,
+        ckey: str | None,
+        done: Done,
+        kept: list[TextDelta | ToolCall] | None,
+        produced: list[str],
+    ) -> Outcome:
+        """A complete answer: close the breaker, settle its cost, cache it; sets and returns `ctx.outcome`."""
+        name = provider.name
+        self._breakers.success(bkey)
+        model = done.model or preq.model
+        estimated = done.usage is None
+        if estimated:
+            log.info("%s reported no usage; settling with counted tokens", name)
+            done = Done(done.finish_reason, await self._count(provider, preq, produced), done.model)
+        cost = self._settle(ctx, provider, preq, reservation, done, status="ok", model=model,
+                            estimated=estimated)
+        if kept is not None and (cache := self.cache) is not None:
+            cache.put(ckey or "", CachedAnswer(tuple(kept), done.finish_reason, done.usage or Usage(), model,
+                                               name, provider.kind), shared=not ctx.private)
+        now = asyncio.get_running_loop().time()
+        ctx.outcome = Outcome(
+            provider=name,
+            kind=provider.kind,
+            model=model,
+            finish_reason=done.finish_reason,
+            usage=done.usage or Usage(),
+            cost=cost,
+            cached=False,
+            coalesced=False,
+            attempts=ctx.attempts,
+            latency_ms=(now - ctx.started) * 1000,
+            first_token_ms=None if ctx.first_token_at is None else (ctx.first_token_at - ctx.started) * 1000,
+            skipped=tuple(ctx.skipped),
+            usage_estimated=estimated,
+        )
+        return ctx.outcome
 
     async def _replay(
         self, ctx: _Ctx, provider: Provider, preq: ChatRequest, hit: CachedAnswer
@@ -537,8 +570,8 @@ class Router:
         if not model:
             return provider.model
         prefix, sep, rest = model.partition("/")
-        if sep and (prefix in _PREFIX_KIND or prefix == provider.name):
-            return rest if (prefix == provider.name or _PREFIX_KIND.get(prefix) == provider.kind) else provider.model
+        if sep and (prefix in KIND_OF_PREFIX or prefix == provider.name):
+            return rest if (prefix == provider.name or KIND_OF_PREFIX.get(prefix) == provider.kind) else provider.model
         guess = (
             "anthropic" if model.startswith("claude")
             else "openai" if model.startswith(("gpt-", "o1", "o3", "o4", "chatgpt"))

@@ -30,6 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from promptls.core.secrets import redact_text
+from promptls.providers import create_provider
+from promptls.providers.base import ChatRequest
+from promptls.providers.errors import ProviderError
+from promptls.router.privacy import excluded
+from promptls.router.state_files import state_file
 from promptls.tokens.extras import kind_for
 
 if TYPE_CHECKING:
@@ -137,8 +143,6 @@ class OnlineCounter:
 
     def __init__(self, settings: RouterSettings, *, cache_path: Path | None = None, rate_per_s: float = 1.0,
                  burst: int = 5, max_wait_s: float = 2.0, deadline_s: float = 15.0) -> None:
-        from promptls.router.state_files import state_file
-
         self.settings = settings
         self.cache = CountCache(cache_path or state_file(CACHE_FILE, "cache"))
         self.max_wait_s = max_wait_s
@@ -207,9 +211,6 @@ class OnlineCounter:
         """Why this prompt must not be sent to a counting endpoint, or None. The router's privacy rules hold here
         too: a privacy-excluded file never reaches a remote provider, and a prompt holding a secret-shaped string
         is not sent at all (redacting it would make the count inexact while calling it exact)."""
-        from promptls.core.secrets import redact_text
-        from promptls.router.privacy import excluded
-
         if paths and excluded(paths, self.settings.privacy.exclude):
             return "privacy-excluded file: not sent for counting"
         if any(redact_text(text) != text for _role, text in messages):
@@ -259,8 +260,6 @@ class OnlineCounter:
         with self._lock:
             if kind in self._providers:
                 return self._providers[kind]
-            from promptls.providers import create_provider
-
             found = _settings_for(self.settings, kind)
             self._providers[kind] = create_provider(found[0], found[1]) if found else None
             return self._providers[kind]
@@ -290,8 +289,6 @@ def _settings_for(settings: RouterSettings, kind: str) -> tuple[str, ProviderSet
 
 
 async def _count(provider: Provider, req: CountRequest) -> int:
-    from promptls.providers.base import ChatRequest
-
     params: dict[str, Any] = {"tools": list(req.tools)} if req.tools else {}
     chat = ChatRequest(messages=[{"role": r, "content": c} for r, c in req.messages], model=req.model, params=params)
     return await provider.count_tokens(chat)
@@ -309,8 +306,6 @@ def _native_tool(kind: str, tool: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reason(exc: BaseException) -> str:
-    from promptls.providers.errors import ProviderError
-
     if isinstance(exc, ProviderError):
         return f"{exc.kind.label}: {exc.message}"
     return type(exc).__name__

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from promptls.catalog import load_catalog
 from promptls.catalog.pricing import list_price
 
 #: Minimum output USD per million tokens a model must cost to be trusted with a task of this complexity.
@@ -50,8 +51,6 @@ def select_model(
     if complexity not in COMPLEXITY_FLOOR:
         raise ValueError(f"complexity must be one of {', '.join(COMPLEXITY_FLOOR)}")
     if catalog is None:
-        from promptls.catalog import load_catalog
-
         catalog = load_catalog()
     floor = COMPLEXITY_FLOOR[complexity]
     need = prompt_tokens + output_tokens

@@ -13,9 +13,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from promptls.router.cache import ResponseCache
+from promptls.router.ledger import Ledger
+from promptls.router.state_redis import RedisState
+
 if TYPE_CHECKING:
-    from promptls.router.cache import ResponseCache
-    from promptls.router.ledger import Ledger
     from promptls.router.settings import RouterSettings
 
 
@@ -53,14 +55,10 @@ class SQLiteState:
         self.settings = settings
 
     def open_cache(self) -> ResponseCache:
-        from promptls.router.cache import ResponseCache
-
         c = self.settings.cache
         return ResponseCache(memory_entries=c.memory_entries, ttl_s=c.ttl_s, path=c.path, persistent=c.persistent)
 
     def open_ledger(self) -> Ledger:
-        from promptls.router.ledger import Ledger
-
         return Ledger(self.settings.budget.ledger_path)
 
     def locks(self) -> FlightLocks | None:
@@ -72,8 +70,6 @@ class SQLiteState:
 
 def open_state(settings: RouterSettings, root: Path | None = None) -> StateBackend:
     if settings.state.backend == "redis":
-        from promptls.router.state_redis import RedisState
-
         return RedisState(settings, namespace(settings.state.namespace, root))
     return SQLiteState(settings)
 

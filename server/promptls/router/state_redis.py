@@ -148,6 +148,7 @@ class RedisLink:
 
     def client(self) -> Any:
         if self._client is None:
+            # redis loads only when the redis backend is configured, on first use.
             import redis
             from redis.backoff import NoBackoff
             from redis.retry import Retry
@@ -174,6 +175,7 @@ class RedisLink:
             if self._down and time.monotonic() < self._retry_at:
                 raise Unavailable
         try:
+            # redis loads only when the redis backend is configured (see client()).
             import redis
 
             result = fn(self.client())

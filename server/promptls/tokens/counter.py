@@ -8,8 +8,9 @@ import threading
 from collections.abc import Callable
 from typing import Final
 
+from promptls.tokens import extra
 from promptls.tokens.encodings import BUNDLED_ENCODINGS, get_encoding
-from promptls.tokens.estimates import ESTIMATES, FamilyEstimate
+from promptls.tokens.estimates import ESTIMATES, FamilyEstimate, measured_bound
 
 ESTIMATE_PREFIX: Final = "estimate:"
 # What a model the catalog does not know is counted with (the encoding of current OpenAI models).
@@ -106,8 +107,6 @@ class ExtraExactCounter(_EncodingCounter):
     """Exact count with an optional package's own tokenizer (see ``tokens.extra``), loaded on first use."""
 
     def __init__(self, tokenizer_id: str, family: str) -> None:
-        from promptls.tokens import extra
-
         self.name = tokenizer_id
         self.exact = True
         self.family = family
@@ -126,8 +125,6 @@ class EstimateCounter(TokenCounter):
         self.family = estimate.family
         self.estimate = estimate
         self.description = estimate.describe()
-        from promptls.tokens.estimates import measured_bound
-
         self.error_pct = measured_bound(estimate.family)
         self._base = _exact_counter(estimate.base_encoding)
         self._factor = estimate.factor
@@ -165,8 +162,6 @@ def counter_for_tokenizer(tokenizer_id: str) -> TokenCounter:
         counter = _counters.get(tokenizer_id)
         if counter is not None:
             return counter
-        from promptls.tokens import extra
-
         found = extra.spec(tokenizer_id)
         if tokenizer_id in BUNDLED_ENCODINGS:
             counter = ExactCounter(tokenizer_id)

@@ -10,10 +10,14 @@ read from the package data, checked against that hash, and parsed here.
 from __future__ import annotations
 
 import binascii
+import contextlib
+import ctypes
+import gc
 import hashlib
 import threading
 import types
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +51,7 @@ def encoding_definition(name: str) -> EncodingDefinition:
     """Run tiktoken's constructor for ``name`` with the download replaced by a recorder."""
     if name not in BUNDLED_ENCODINGS:
         raise KeyError(f"no bundled encoding {name!r}; bundled: {', '.join(BUNDLED_ENCODINGS)}")
+    # tiktoken loads with the first encoding built, not when promptls is imported.
     from tiktoken_ext import openai_public
 
     ctor = openai_public.ENCODING_CONSTRUCTORS[name]
@@ -66,6 +71,7 @@ def encoding_definition(name: str) -> EncodingDefinition:
     )
     spec: dict[str, Any] = offline_ctor()
     if len(seen) != 1 or not seen[0][1]:
+        # tiktoken loads with the first encoding built, not when promptls is imported.
         import tiktoken
 
         raise TokenizerDataError(
@@ -87,8 +93,6 @@ def encoding_definition(name: str) -> EncodingDefinition:
 
 def bundled_file_bytes(name: str) -> bytes:
     """The raw bytes of ``promptls/data/<name>.tiktoken``."""
-    from importlib import resources
-
     resource = resources.files("promptls").joinpath("data", f"{name}.tiktoken")
     try:
         return resource.read_bytes()
@@ -118,6 +122,7 @@ def parse_ranks(data: bytes, origin: str) -> dict[bytes, int]:
 
 def build_encoding(name: str, data: bytes | None = None, origin: str | None = None) -> tiktoken.Encoding:
     """Build a fresh (uncached) encoding from ``data`` (default: the bundled file), verifying its sha256."""
+    # tiktoken loads with the first encoding built, not when promptls is imported.
     import tiktoken
 
     definition = encoding_definition(name)
@@ -168,15 +173,10 @@ def _release_python_ranks(encoding: tiktoken.Encoding) -> None:
     still returns complete objects.
     """
     encoding._mergeable_ranks = {}  # type: ignore[attr-defined]
-    import gc
-
     gc.collect()
-    try:  # give the freed heap back to the OS (glibc); harmless where unavailable
-        import ctypes
-
+    # Give the freed heap back to the OS (glibc); harmless where unavailable.
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def clear_cache() -> None:

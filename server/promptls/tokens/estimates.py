@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,6 @@ class FamilyEstimate:
 
 @cache
 def _bounds() -> dict[str, int | None]:
-    from importlib import resources
-
     text = resources.files("promptls").joinpath("data", "estimate_bounds.json").read_text(encoding="utf-8")
     return {family: m.get("bound_pct") for family, m in json.loads(text)["methods"].items()}
 

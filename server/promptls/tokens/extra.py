@@ -15,11 +15,13 @@ Counts are of the text alone: no BOS/EOS, and special-token text in user content
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 MISTRAL_PREFIX = "mistral-common:"
 
@@ -82,9 +84,6 @@ def mistral_models() -> frozenset[str]:
 
 
 def _mistral_names_from_source() -> list[str]:
-    import ast
-    from pathlib import Path
-
     # find_spec of the submodule would import its parent packages; the top-level spec only locates them.
     found = importlib.util.find_spec("mistral_common")
     roots = list(found.submodule_search_locations or ()) if found is not None else []
@@ -104,6 +103,7 @@ def _mistral_names_from_source() -> list[str]:
 
 
 def _build(tokenizer_id: str) -> Callable[[str], list[int]]:
+    # Each tokenizer is an optional package, imported only when its model is first counted.
     if tokenizer_id in ("llama3", "llama4"):
         if tokenizer_id == "llama3":
             from llama_models.llama3.tokenizer import Tokenizer

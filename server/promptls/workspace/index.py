@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from promptls.documents.code.model import ClientRef, Location, Value
 from promptls.documents.code.python_sites import ModuleSymbols
@@ -108,6 +109,7 @@ class WorkspaceIndex:
             self.by_name.setdefault(n, path)
 
     def _add_ts(self, path: str, text: str, mtime_ns: int | None) -> None:
+        # tree-sitter loads with the first TypeScript/JavaScript module indexed.
         from promptls.documents.code.ts_sites import TsModuleSymbols
 
         info = ModuleInfo(path, (), _hash(text), mtime_ns=mtime_ns)
@@ -187,6 +189,7 @@ class WorkspaceIndex:
 
     def ts_locate(self, path: str, symbol: str, hops: int = 0) -> tuple[str, str] | None:
         """(module path, local name) a TS/JS module's export is defined as, following re-exports."""
+        # tree-sitter loads with the first TypeScript/JavaScript module indexed.
         from promptls.documents.code.ts_sites import TsModuleSymbols
 
         syms = self._symbols.get(path)
@@ -442,7 +445,40 @@ class WorkspaceIndex:
             return syms.definition(hit[1]) if syms is not None else None
 
 
-class ModuleEnv:
+class _ImportedNames:
+    """What the Python and the TypeScript/JavaScript module environments share: the lookups by kind of symbol,
+    and the guard around each (a hop limit, and a crash that costs nothing but the one name)."""
+
+    _depth: int
+
+    def _ask(self, dotted: str, what: str):
+        raise NotImplementedError
+
+    def _guarded(self, label: str, resolve: Callable[[], Any]):
+        """`resolve()` one hop deeper; a name that cannot be resolved must never cost the module its analysis
+        (None, logged; raised under PROMPTLS_STRICT=1)."""
+        self._depth += 1
+        try:
+            return resolve()
+        except Exception:
+            if os.environ.get("PROMPTLS_STRICT") == "1":
+                raise
+            log.exception("workspace: resolving %s failed", label)
+            return None
+        finally:
+            self._depth -= 1
+
+    def client(self, dotted: str) -> ClientRef | None:
+        return self._ask(dotted, "client")
+
+    def constant(self, dotted: str) -> tuple[Value, Location] | None:
+        return self._ask(dotted, "constant")
+
+    def definition(self, dotted: str) -> Location | None:
+        return self._ask(dotted, "definition")
+
+
+class ModuleEnv(_ImportedNames):
     """`code.python_sites.Environment` for one module: its imported names, resolved through the index."""
 
     def __init__(self, index: WorkspaceIndex, info: ModuleInfo) -> None:
@@ -486,31 +522,13 @@ class ModuleEnv:
         qualified = self.qualify(dotted)
         if qualified is None or self._depth > _MAX_HOPS:
             return None
-        self._depth += 1
-        try:
-            return getattr(self.index, what)(qualified)
-        except Exception:  # a name that cannot be resolved must never cost the module its analysis
-            if os.environ.get("PROMPTLS_STRICT") == "1":
-                raise
-            log.exception("workspace: resolving %s failed", qualified)
-            return None
-        finally:
-            self._depth -= 1
-
-    def client(self, dotted: str) -> ClientRef | None:
-        return self._ask(dotted, "client")
+        return self._guarded(qualified, lambda: getattr(self.index, what)(qualified))
 
     def factory(self, dotted: str) -> ClientRef | None:
         return self._ask(dotted, "factory")
 
-    def constant(self, dotted: str) -> tuple[Value, Location] | None:
-        return self._ask(dotted, "constant")
 
-    def definition(self, dotted: str) -> Location | None:
-        return self._ask(dotted, "definition")
-
-
-class TsModuleEnv:
+class TsModuleEnv(_ImportedNames):
     """`code.python_sites.Environment` for a TypeScript/JavaScript module: imported names (named, default,
     namespace, `require`) resolved to the modules that export them."""
 
@@ -535,31 +553,17 @@ class TsModuleEnv:
             symbol, more = attr, rest
         if not symbol or more:
             return None
-        self._depth += 1
-        try:
+
+        def resolve():
             with self.index._lock:
                 found = self.index.ts_locate(target, symbol)
                 syms = self.index.symbols(found[0]) if found is not None else None
                 return getattr(syms, what)(found[1]) if syms is not None and found is not None else None
-        except Exception:
-            if os.environ.get("PROMPTLS_STRICT") == "1":
-                raise
-            log.exception("workspace: resolving %s failed", dotted)
-            return None
-        finally:
-            self._depth -= 1
 
-    def client(self, dotted: str) -> ClientRef | None:
-        return self._ask(dotted, "client")
+        return self._guarded(dotted, resolve)
 
     def factory(self, dotted: str) -> ClientRef | None:
         return None
-
-    def constant(self, dotted: str) -> tuple[Value, Location] | None:
-        return self._ask(dotted, "constant")
-
-    def definition(self, dotted: str) -> Location | None:
-        return self._ask(dotted, "definition")
 
 
 def _absolute(info: ModuleInfo, module: str | None, level: int) -> str | None:

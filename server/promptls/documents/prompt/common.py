@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from promptls.core.positions import Span
 from promptls.documents.prompt.model import Message
+from promptls.documents.templates.handlebars import analyze_handlebars
+from promptls.documents.templates.jinja import analyze_jinja
 from promptls.documents.templates.model import TemplateInfo
 
 ROLE_LINE = re.compile(r"^[ \t]*#?[ \t]*([A-Za-z_]+)(\[[^\]\r\n]*\])?[ \t]*:[ \t]*$", re.M)
@@ -13,11 +16,7 @@ ROLE_LINE = re.compile(r"^[ \t]*#?[ \t]*([A-Za-z_]+)(\[[^\]\r\n]*\])?[ \t]*:[ \t
 
 def analyze_body(engine: str, body: str, base: int) -> TemplateInfo:
     if engine == "jinja2":
-        from promptls.documents.templates.jinja import analyze_jinja
-
         return analyze_jinja(body, base)
-    from promptls.documents.templates.handlebars import analyze_handlebars
-
     return analyze_handlebars(body, base, mustache=engine == "mustache")
 
 
@@ -27,8 +26,6 @@ def role_line_messages(text: str, body: Span, known: frozenset[str]) -> tuple[li
     Returns the messages and the role-like lines whose word is not a known role but looks like a typo of one
     (e.g. `sytem:`), which the unknown-role rule reports. Other `Word:` lines are ordinary text.
     """
-    import difflib
-
     body_text = text[body.start:body.end]
     markers: list[tuple[str, Span, int, int]] = []  # role, role span, line start, line end
     suspicious: list[tuple[str, Span]] = []

@@ -124,13 +124,8 @@ class _Tok:
 def _tokenize(src: str, s: int, e: int) -> list[_Tok]:
     toks: list[_Tok] = []
     k = s
-
-    def followed_by(pos: int, allowed: frozenset[str]) -> bool:
-        return pos >= e or src[pos] in allowed or src[pos].isspace()
-
     while k < e:
-        c = src[k]
-        if c.isspace():
+        if src[k].isspace():
             k += 1
             continue
         if op := _OPERATOR_RE.match(src, k, e):
@@ -141,79 +136,88 @@ def _tokenize(src: str, s: int, e: int) -> list[_Tok]:
                 op.end(),
                 kind="operator",
             )
-        if c in "()=":
-            toks.append(_Tok(c, c, k, k + 1))
-            k += 1
-        elif c == "[":
-            q = k + 1
-            while q < e and src[q] != "]":
-                q += 2 if src[q] == "\\" and q + 1 < e else 1
-            if q >= e:
-                raise _SyntaxErr("Unclosed '[' in a path segment", k, k + 1)
-            value = re.sub(r"\\([\\\]])", r"\1", src[k + 1 : q])
-            toks.append(_Tok("ID", value, k, q + 1, literal=True))
-            k = q + 1
-        elif src.startswith("..", k):
-            toks.append(_Tok("ID", "..", k, k + 2))
-            k += 2
-        elif c == "." and followed_by(k + 1, _LOOKAHEAD):
-            toks.append(_Tok("ID", ".", k, k + 1))
-            k += 1
-        elif src.startswith(".#", k):
-            toks.append(_Tok("SEP", ".#", k, k + 2))
-            k += 2
-        elif c in "./":
-            toks.append(_Tok("SEP", c, k, k + 1))
-            k += 1
-        elif c in "\"'":
-            q = k + 1
-            while q < e and src[q] != c:
-                q += 2 if src[q] == "\\" and q + 1 < e and src[q + 1] == c else 1
-            if q >= e:
-                raise _SyntaxErr("Unterminated string", k, e)
-            toks.append(_Tok("STRING", src[k + 1 : q].replace("\\" + c, c), k, q + 1))
-            k = q + 1
-        elif c == "@":
-            toks.append(_Tok("DATA", "@", k, k + 1))
-            k += 1
-        elif (m := _KEYWORD_RE.match(src, k, e)) and followed_by(m.end(), _LITERAL_LOOKAHEAD):
-            word = m.group(1)
-            kind = {"true": "BOOLEAN", "false": "BOOLEAN", "undefined": "UNDEFINED", "null": "NULL"}[word]
-            toks.append(_Tok(kind, {"true": True, "false": False}.get(word), k, m.end()))
-            k = m.end()
-        elif (m := _NUM_RE.match(src, k, e)) and followed_by(m.end(), _LITERAL_LOOKAHEAD):
-            text = m.group()
-            toks.append(_Tok("NUMBER", float(text) if "." in text else int(text), k, m.end()))
-            k = m.end()
-        elif m := _BLOCK_PARAMS_RE.match(src, k, e):
-            toks.append(_Tok("OPEN_BP", "as |", k, m.end()))
-            k = m.end()
-        elif c == "|":
-            if not any(t.kind == "OPEN_BP" for t in toks):
-                raise _SyntaxErr(
-                    "'|' filters are Jinja syntax; Handlebars calls helpers: '{{helper value}}'",
-                    k,
-                    k + 1,
-                    kind="wrong-engine",
-                )
-            toks.append(_Tok("CLOSE_BP", "|", k, k + 1))
-            k += 1
-        elif m := _ID_RE.match(src, k, e):
-            if not followed_by(m.end(), _LOOKAHEAD):
-                bad = src[m.end()]
-                if bad == "(":
-                    raise _SyntaxErr(
-                        f"'{m.group()}(...)' is not Handlebars: call helpers as '{{{{{m.group()} arg}}}}' "
-                        f"or in a subexpression '({m.group()} arg)'",
-                        k,
-                        m.end() + 1,
-                    )
-                raise _SyntaxErr(f"Unexpected '{bad}' after '{m.group()}'", m.end(), m.end() + 1)
-            toks.append(_Tok("ID", m.group(), k, m.end()))
-            k = m.end()
-        else:
-            raise _SyntaxErr(f"Unexpected '{c}' in a tag", k, k + 1)
+        tok = _punctuation_token(src, k, e) or _literal_token(src, k, e) or _name_token(src, k, e, toks)
+        toks.append(tok)
+        k = tok.end
     return toks
+
+
+def _followed_by(src: str, pos: int, e: int, allowed: frozenset[str]) -> bool:
+    return pos >= e or src[pos] in allowed or src[pos].isspace()
+
+
+def _punctuation_token(src: str, k: int, e: int) -> _Tok | None:
+    """`(`, `)`, `=`, `[segment]`, `..`, `.`, and the `.#`, `.`, `/` separators."""
+    c = src[k]
+    if c in "()=":
+        return _Tok(c, c, k, k + 1)
+    if c == "[":
+        q = k + 1
+        while q < e and src[q] != "]":
+            q += 2 if src[q] == "\\" and q + 1 < e else 1
+        if q >= e:
+            raise _SyntaxErr("Unclosed '[' in a path segment", k, k + 1)
+        value = re.sub(r"\\([\\\]])", r"\1", src[k + 1 : q])
+        return _Tok("ID", value, k, q + 1, literal=True)
+    if src.startswith("..", k):
+        return _Tok("ID", "..", k, k + 2)
+    if c == "." and _followed_by(src, k + 1, e, _LOOKAHEAD):
+        return _Tok("ID", ".", k, k + 1)
+    if src.startswith(".#", k):
+        return _Tok("SEP", ".#", k, k + 2)
+    if c in "./":
+        return _Tok("SEP", c, k, k + 1)
+    return None
+
+
+def _literal_token(src: str, k: int, e: int) -> _Tok | None:
+    """A string, `@`, a keyword literal, or a number."""
+    c = src[k]
+    if c in "\"'":
+        q = k + 1
+        while q < e and src[q] != c:
+            q += 2 if src[q] == "\\" and q + 1 < e and src[q + 1] == c else 1
+        if q >= e:
+            raise _SyntaxErr("Unterminated string", k, e)
+        return _Tok("STRING", src[k + 1 : q].replace("\\" + c, c), k, q + 1)
+    if c == "@":
+        return _Tok("DATA", "@", k, k + 1)
+    if (m := _KEYWORD_RE.match(src, k, e)) and _followed_by(src, m.end(), e, _LITERAL_LOOKAHEAD):
+        word = m.group(1)
+        kind = {"true": "BOOLEAN", "false": "BOOLEAN", "undefined": "UNDEFINED", "null": "NULL"}[word]
+        return _Tok(kind, {"true": True, "false": False}.get(word), k, m.end())
+    if (m := _NUM_RE.match(src, k, e)) and _followed_by(src, m.end(), e, _LITERAL_LOOKAHEAD):
+        text = m.group()
+        return _Tok("NUMBER", float(text) if "." in text else int(text), k, m.end())
+    return None
+
+
+def _name_token(src: str, k: int, e: int, toks: list[_Tok]) -> _Tok:
+    """Block-param bars (`as |`, `|`) or an ID; anything else is a syntax error."""
+    if m := _BLOCK_PARAMS_RE.match(src, k, e):
+        return _Tok("OPEN_BP", "as |", k, m.end())
+    if src[k] == "|":
+        if not any(t.kind == "OPEN_BP" for t in toks):
+            raise _SyntaxErr(
+                "'|' filters are Jinja syntax; Handlebars calls helpers: '{{helper value}}'",
+                k,
+                k + 1,
+                kind="wrong-engine",
+            )
+        return _Tok("CLOSE_BP", "|", k, k + 1)
+    if m := _ID_RE.match(src, k, e):
+        if not _followed_by(src, m.end(), e, _LOOKAHEAD):
+            bad = src[m.end()]
+            if bad == "(":
+                raise _SyntaxErr(
+                    f"'{m.group()}(...)' is not Handlebars: call helpers as '{{{{{m.group()} arg}}}}' "
+                    f"or in a subexpression '({m.group()} arg)'",
+                    k,
+                    m.end() + 1,
+                )
+            raise _SyntaxErr(f"Unexpected '{bad}' after '{m.group()}'", m.end(), m.end() + 1)
+        return _Tok("ID", m.group(), k, m.end())
+    raise _SyntaxErr(f"Unexpected '{src[k]}' in a tag", k, k + 1)
 
 
 class _ExprParser:
@@ -357,6 +361,30 @@ class _ExprParser:
         return PathExpr(original, parts, data, depth, scoped, self.sp(start, end), head_span, part_spans)
 
 
+# The sigils after `{{` (and `~`), longest first, and the tag kind each opens.
+_SIGILS = (
+    ("{", "unescaped"),
+    ("&", "amp"),
+    ("#>", "partial-block"),
+    ("#*", "inline"),
+    ("#", "block"),
+    ("/", "close"),
+    ("^", "inverted"),
+    (">", "partial"),
+    ("*", "decorator"),
+)
+
+
+def _tag_kind(src: str, j: int) -> tuple[str, int]:
+    """The kind of the tag whose content (after `{{` and `~`) starts at j, and where its expression starts."""
+    for sigil, kind in _SIGILS:
+        if src.startswith(sigil, j):
+            return kind, j + len(sigil)
+    if m := _ELSE_RE.match(src, j):
+        return "else", m.end()
+    return "mustache", j
+
+
 # -- the scanner/parser ---------------------------------------------------------------------------
 
 
@@ -497,6 +525,7 @@ class _Parser:
 
     # -- tags -------------------------------------------------------------------------------------
     def tag(self, i: int) -> tuple[int, bool]:
+        """Scan the tag opening at i; return where scanning resumes and whether the tag was consumed."""
         if self.mustache:
             return self.mustache_tag(i)
         src, n = self.src, len(self.src)
@@ -506,6 +535,23 @@ class _Parser:
         strip_open = j < n and src[j] == "~"
         if strip_open:
             j += 1
+        if src.startswith("!", j):
+            return self.comment_tag(i, j, strip_open)
+        kind, j = _tag_kind(src, j)
+        close = self.find_close(j)
+        if close.status == "nested":
+            self.issue("stray-brace", "Unterminated '{{': a new '{{' starts before it is closed", i, i + 2)
+            return close.content_end, False
+        if close.status == "eof":
+            self.issue("stray-brace", "Unterminated '{{': no matching '}}'", i, i + 2)
+            return n, False
+        self.check_stash(kind, i, close)
+        self.tag_body(kind, (i, close.end), Strip(strip_open, close.strip), j, close.content_end)
+        return close.end, True
+
+    def comment_tag(self, i: int, j: int, strip_open: bool) -> tuple[int, bool]:
+        """`{{!-- --}}` or `{{! }}` opening at i, its `!` at j."""
+        src, n = self.src, len(self.src)
         if src.startswith("!--", j):
             # Handlebars.js matches the closing `--}}` from the `--` of the opener on: `{{!--}}` is a comment.
             m = _COMMENT_END_RE.search(src, j + 1)
@@ -515,48 +561,19 @@ class _Parser:
                 return n, True
             self.comment(i, m.end(), src[j + 3 : m.start()], Strip(strip_open, bool(m.group(1))))
             return m.end(), True
-        if src.startswith("!", j):
-            k = src.find("}}", j + 1)
-            if k < 0:
-                self.issue("stray-brace", "Comment '{{!' is never closed (expected '}}')", i, j + 1)
-                self.comment(i, n, src[j + 1 :], Strip(strip_open, False))
-                return n, True
-            if "{{" in src[j + 1 : k]:
-                self.comment_hint = i
-            strip_close = k - 1 >= j + 1 and src[k - 1] == "~"
-            self.comment(i, k + 2, src[j + 1 : k - 1 if strip_close else k], Strip(strip_open, strip_close))
-            return k + 2, True
+        k = src.find("}}", j + 1)
+        if k < 0:
+            self.issue("stray-brace", "Comment '{{!' is never closed (expected '}}')", i, j + 1)
+            self.comment(i, n, src[j + 1 :], Strip(strip_open, False))
+            return n, True
+        if "{{" in src[j + 1 : k]:
+            self.comment_hint = i
+        strip_close = k - 1 >= j + 1 and src[k - 1] == "~"
+        self.comment(i, k + 2, src[j + 1 : k - 1 if strip_close else k], Strip(strip_open, strip_close))
+        return k + 2, True
 
-        kind = "mustache"
-        if src.startswith("{", j):
-            kind, j = "unescaped", j + 1
-        elif src.startswith("&", j):
-            kind, j = "amp", j + 1
-        elif src.startswith("#>", j):
-            kind, j = "partial-block", j + 2
-        elif src.startswith("#*", j):
-            kind, j = "inline", j + 2
-        elif src.startswith("#", j):
-            kind, j = "block", j + 1
-        elif src.startswith("/", j):
-            kind, j = "close", j + 1
-        elif src.startswith("^", j):
-            kind, j = "inverted", j + 1
-        elif src.startswith(">", j):
-            kind, j = "partial", j + 1
-        elif src.startswith("*", j):
-            kind, j = "decorator", j + 1
-        elif m := _ELSE_RE.match(src, j):
-            kind, j = "else", m.end()
-
-        close = self.find_close(j)
-        if close.status == "nested":
-            self.issue("stray-brace", "Unterminated '{{': a new '{{' starts before it is closed", i, i + 2)
-            return close.content_end, False
-        if close.status == "eof":
-            self.issue("stray-brace", "Unterminated '{{': no matching '}}'", i, i + 2)
-            return n, False
-        tag_span = (i, close.end)
+    def check_stash(self, kind: str, i: int, close: _Close) -> None:
+        """`{{{` and `}}}` must pair up."""
         if kind == "unescaped" and not close.unescaped:
             self.issue("syntax", "'{{{' must be closed with '}}}'", i, close.end)
         elif kind != "unescaped" and close.unescaped:
@@ -566,19 +583,19 @@ class _Parser:
                 close.content_end,
                 close.end,
             )
-        strip = Strip(strip_open, close.strip)
-        a, b = j, close.content_end
 
+    def tag_body(self, kind: str, tag_span: tuple[int, int], strip: Strip, a: int, b: int) -> None:
+        """Parse the content src[a:b] of a closed tag of this kind and add it to the tree."""
+        src = self.src
         if self.skip:
             self.skip_tag(kind, a, b)
-            return close.end, True
+            return
         if kind in ("inverted", "else") and not src[a:b].strip():
             self.else_tag(tag_span, strip, None)
-            return close.end, True
+            return
         if kind == "close":
             self.close_tag(tag_span, strip, a, b)
-            return close.end, True
-
+            return
         call = self.parse_call(a, b, tag_span, allow_block_params=kind in ("block", "inverted", "else"))
         block_kind = {"partial-block": "partial"}.get(kind, kind)
         if call is None:
@@ -587,7 +604,7 @@ class _Parser:
                 name = (src[a:b].split() or ["?"])[0]
                 dummy = Call(Literal(None, self.sp(a, a)), [], [], self.sp(*tag_span))
                 self.open_block(block_kind, name, dummy, tag_span, strip)
-            return close.end, True
+            return
         if kind in ("mustache", "unescaped", "amp"):
             self.body.append(MustacheTag(call, kind == "mustache", strip, self.sp(*tag_span)))
         elif kind == "decorator":
@@ -598,7 +615,6 @@ class _Parser:
             self.else_tag(tag_span, strip, call)
         else:
             self.open_block(block_kind, _head_text(call), call, tag_span, strip)
-        return close.end, True
 
     def find_close(self, j: int) -> _Close:
         """Find the `}}` ending a tag whose content starts at j, skipping strings and `[...]` segments."""

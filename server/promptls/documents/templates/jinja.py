@@ -16,6 +16,7 @@ def analyze_jinja(body: str, base: int = 0) -> TemplateInfo:
     constructs (`{{#if}}`, `{{/if}}`, `{{else}}`, `{{> p}}`, `{{! c}}`) are reported as 'wrong-engine'
     instead of Jinja's "unexpected char" error.
     """
+    # jinja2 loads on first use: importing promptls (and starting the server) must not pay for it.
     from promptls.documents.templates.jinja_analysis import analyze
 
     return analyze(body, base)

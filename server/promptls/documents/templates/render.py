@@ -76,6 +76,7 @@ def render_jinja(
     `partials(name)` resolves `{% include %}` / `{% import %}` / `{% extends %}` sources.
     Raises `RenderError` for syntax or runtime errors, `RenderLimitError` past a bound.
     """
+    # jinja2 loads on first use: importing promptls (and starting the server) must not pay for it.
     from promptls.documents.templates.jinja_render import render
 
     return render(body, data, partials=partials, max_output_chars=max_output_chars)
