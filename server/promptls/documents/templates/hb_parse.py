@@ -662,6 +662,21 @@ class _Parser:
                 self.issue("too-deep", err.message, err.start, err.end)
             else:
                 self.issue(err.kind, err.message, err.start, max(err.end, err.start))
+            if err.kind == "operator":
+                return self._call_without_operators(a, b, tag_span, allow_block_params)
+            return None
+
+    def _call_without_operators(self, a: int, b: int, tag_span: tuple[int, int], allow_block_params: bool
+                                ) -> Call | None:
+        """The tag read with its operators blanked out (`{{#if age >= 18}}` as `{{#if age 18}}`), so the names it
+        uses still count as used: the operator itself is already reported, an unused-input finding would be a
+        second, false one."""
+        masked = _OPERATOR_RE.sub(lambda m: " " * len(m.group()), self.src[a:b])
+        src = self.src[:a] + masked + self.src[b:]
+        try:
+            return _ExprParser(_tokenize(src, a, b), src, self.base, b).call(
+                self.sp(*tag_span), allow_block_params=allow_block_params)
+        except _SyntaxErr:
             return None
 
     def comment(self, a: int, b: int, text: str, strip: Strip) -> None:
