@@ -7,15 +7,25 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from promptls.analysis.measure import Measurement
-from promptls.catalog import catalog_for
 from promptls.config import Config
 from promptls.core.findings import Finding, Fix, Severity
 from promptls.core.positions import Span
 from promptls.core.registry import rule
 from promptls.documents.partials import PartialLookup, fs_partials
+
+if TYPE_CHECKING:
+    from promptls.analysis.measure import Measurement
+
+# The language server imports this module at start-up (hover text builds a Context); measuring and the catalog
+# pull in the parsers, YAML and the model table, which only the first analysis needs: both load on first use.
+
+
+def _no_measurement() -> Measurement:
+    from promptls.analysis.measure import Measurement
+
+    return Measurement()
 
 
 @dataclass
@@ -27,10 +37,12 @@ class Context:
     # messages, tool definitions) -> (tokens, label) or None. analysis/ itself never talks to a provider.
     online_count: Callable[..., tuple[int, str] | None] | None = None
     # Set by the engine before the rules run; the rules only read it.
-    measurement: Measurement = field(default_factory=Measurement)
+    measurement: Measurement = field(default_factory=_no_measurement)
 
     @cached_property
     def catalog(self):
+        from promptls.catalog import catalog_for
+
         return catalog_for(self.config)  # built once per configuration, not per analysis
 
     def finding(self, code: str, message: str, span: Span, *, fixes: tuple[Fix, ...] = (),

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from promptls.providers.base import Probe, Provider
-from promptls.providers.classify import classify_exception
 from promptls.providers.errors import ErrorKind, ProviderError
 
 log = logging.getLogger("promptls.providers")
@@ -100,6 +99,9 @@ class SDKProvider(Provider):
             await self._close_client(client)
 
     async def _timed_probe(self, call: Callable[[], Awaitable[str]]) -> Probe:
+        # deferred: classify reads the SDKs' error types and email's date parser; the server starts without them
+        from promptls.providers.classify import classify_exception
+
         if (why := self.unusable_reason()) is not None:
             return Probe(False, None, why)
         t0 = time.perf_counter()

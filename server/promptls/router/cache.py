@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cachetools import TTLCache
-
 from promptls.providers.base import ChatRequest, TextDelta, ToolCall, Usage
 from promptls.router.state_files import state_file
 
@@ -89,6 +87,8 @@ class ResponseCache:
 
     def __init__(self, *, memory_entries: int = 512, ttl_s: float = 7 * 86400.0, path: str | Path | None = None,
                  persistent: bool = True) -> None:
+        from cachetools import TTLCache  # deferred: the server imports the router at start-up, caches later
+
         self.ttl_s = ttl_s
         self._mem: TTLCache[str, CachedAnswer] = TTLCache(maxsize=max(1, memory_entries), ttl=ttl_s)
         self._lock = threading.Lock()

@@ -13,11 +13,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from promptls.router.cache import ResponseCache
-from promptls.router.ledger import Ledger
-from promptls.router.state_redis import RedisState
-
 if TYPE_CHECKING:
+    from promptls.router.cache import ResponseCache
+    from promptls.router.ledger import Ledger
     from promptls.router.settings import RouterSettings
 
 
@@ -55,10 +53,14 @@ class SQLiteState:
         self.settings = settings
 
     def open_cache(self) -> ResponseCache:
+        from promptls.router.cache import ResponseCache  # deferred: opened on the first routed call
+
         c = self.settings.cache
         return ResponseCache(memory_entries=c.memory_entries, ttl_s=c.ttl_s, path=c.path, persistent=c.persistent)
 
     def open_ledger(self) -> Ledger:
+        from promptls.router.ledger import Ledger  # deferred: opened on the first routed call
+
         return Ledger(self.settings.budget.ledger_path)
 
     def locks(self) -> FlightLocks | None:
@@ -70,6 +72,8 @@ class SQLiteState:
 
 def open_state(settings: RouterSettings, root: Path | None = None) -> StateBackend:
     if settings.state.backend == "redis":
+        from promptls.router.state_redis import RedisState  # only a team configuration pays for it
+
         return RedisState(settings, namespace(settings.state.namespace, root))
     return SQLiteState(settings)
 
