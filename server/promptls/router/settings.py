@@ -252,8 +252,24 @@ def parse_router_settings(cfg: Mapping[str, Any] | None) -> tuple[RouterSettings
     rd = _Reader(errors)
     cfg = cfg if isinstance(cfg, Mapping) else {}
     out = RouterSettings()
+    _parse_providers(rd.table(cfg.get("providers"), "providers"), out, rd, errors)
+    rt = rd.table(cfg.get("router"), "router")
+    if rt is not None:
+        _parse_router(rt, out, rd, errors)
+    for key, obj in (("cache", out.cache), ("budget", out.budget), ("privacy", out.privacy)):
+        t = rd.table(cfg.get(key), key)
+        if t is not None:
+            rd.fill(obj, t, key)
+    _parse_state(rd.table(cfg.get("state"), "state"), out.state, rd, errors)
+    _check_budget(out, errors)
+    from promptls.core.secrets import register_key_envs
 
-    providers = rd.table(cfg.get("providers"), "providers")
+    register_key_envs(ps.api_key_env for ps in out.providers.values())
+    return out, errors
+
+
+def _parse_providers(providers: dict[str, Any] | None, out: RouterSettings, rd: _Reader, errors: list[str]) -> None:
+    """`[providers.NAME]` tables (the built-in defaults when there is no `[providers]` table)."""
     if providers is None:
         out.providers = default_providers()
     for name, table in (providers or {}).items():
@@ -276,46 +292,44 @@ def parse_router_settings(cfg: Mapping[str, Any] | None) -> tuple[RouterSettings
             ps.timeout_s = 30.0
         out.providers[name] = ps
 
-    rt = rd.table(cfg.get("router"), "router")
-    if rt is not None:
-        for purpose in PURPOSES:
-            if purpose in rt:
-                chain = rt[purpose]
-                if isinstance(chain, str):
-                    chain = [chain]
-                if not isinstance(chain, list) or not all(isinstance(c, str) for c in chain):
-                    errors.append(f"'router.{purpose}' must be a list of provider names, got {chain!r}")
-                    continue
-                unknown = [c for c in chain if c not in out.providers]
-                if unknown:
-                    errors.append(
-                        f"'router.{purpose}' names unknown provider(s) {', '.join(unknown)}; "
-                        f"known: {', '.join(out.providers) or 'none'}"
-                    )
-                out.router.chains[purpose] = [c for c in chain if c in out.providers]
-        dl = rd.table(rt.get("deadlines"), "router.deadlines")
-        for purpose, table in (dl or {}).items():
-            if purpose not in PURPOSES:
-                errors.append(f"[router.deadlines] unknown purpose '{purpose}' (one of {', '.join(PURPOSES)})")
-                continue
-            t = rd.table(table, f"router.deadlines.{purpose}")
-            if t is not None:
-                rd.fill(out.router.deadlines[purpose], t, f"router.deadlines.{purpose}")
-        rd.fill(out.router, rt, "router", skip=(*PURPOSES, "deadlines", "chains"))
-        if out.router.when_all_cooling not in ("wait", "fail"):
-            errors.append(
-                f"'router.when_all_cooling' must be \"wait\" or \"fail\", got {out.router.when_all_cooling!r}"
-            )
-            out.router.when_all_cooling = "wait"
-        if out.router.max_attempts < 1:
-            errors.append("'router.max_attempts' must be at least 1")
-            out.router.max_attempts = 1
 
-    for key, obj in (("cache", out.cache), ("budget", out.budget), ("privacy", out.privacy)):
-        t = rd.table(cfg.get(key), key)
+def _parse_router(rt: dict[str, Any], out: RouterSettings, rd: _Reader, errors: list[str]) -> None:
+    """`[router]`: a chain per purpose (known providers only), deadlines per purpose, the policy's numbers."""
+    for purpose in PURPOSES:
+        if purpose in rt:
+            chain = rt[purpose]
+            if isinstance(chain, str):
+                chain = [chain]
+            if not isinstance(chain, list) or not all(isinstance(c, str) for c in chain):
+                errors.append(f"'router.{purpose}' must be a list of provider names, got {chain!r}")
+                continue
+            unknown = [c for c in chain if c not in out.providers]
+            if unknown:
+                errors.append(
+                    f"'router.{purpose}' names unknown provider(s) {', '.join(unknown)}; "
+                    f"known: {', '.join(out.providers) or 'none'}"
+                )
+            out.router.chains[purpose] = [c for c in chain if c in out.providers]
+    dl = rd.table(rt.get("deadlines"), "router.deadlines")
+    for purpose, table in (dl or {}).items():
+        if purpose not in PURPOSES:
+            errors.append(f"[router.deadlines] unknown purpose '{purpose}' (one of {', '.join(PURPOSES)})")
+            continue
+        t = rd.table(table, f"router.deadlines.{purpose}")
         if t is not None:
-            rd.fill(obj, t, key)
-    _parse_state(rd.table(cfg.get("state"), "state"), out.state, rd, errors)
+            rd.fill(out.router.deadlines[purpose], t, f"router.deadlines.{purpose}")
+    rd.fill(out.router, rt, "router", skip=(*PURPOSES, "deadlines", "chains"))
+    if out.router.when_all_cooling not in ("wait", "fail"):
+        errors.append(
+            f"'router.when_all_cooling' must be \"wait\" or \"fail\", got {out.router.when_all_cooling!r}"
+        )
+        out.router.when_all_cooling = "wait"
+    if out.router.max_attempts < 1:
+        errors.append("'router.max_attempts' must be at least 1")
+        out.router.max_attempts = 1
+
+
+def _check_budget(out: RouterSettings, errors: list[str]) -> None:
     if out.budget.on_exceed not in ("refuse", "downgrade"):
         errors.append(f"'budget.on_exceed' must be \"refuse\" or \"downgrade\", got {out.budget.on_exceed!r}")
         out.budget.on_exceed = "refuse"
@@ -323,10 +337,6 @@ def parse_router_settings(cfg: Mapping[str, Any] | None) -> tuple[RouterSettings
     if unknown:
         errors.append(f"'budget.downgrade' names unknown provider(s) {', '.join(unknown)}")
         out.budget.downgrade = [c for c in out.budget.downgrade if c in out.providers]
-    from promptls.core.secrets import register_key_envs
-
-    register_key_envs(ps.api_key_env for ps in out.providers.values())
-    return out, errors
 
 
 def _parse_state(t: Mapping[str, Any] | None, st: StateSettings, rd: _Reader, errors: list[str]) -> None:
