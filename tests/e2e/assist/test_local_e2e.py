@@ -5,8 +5,6 @@ that text sampled by llama.cpp comes back over LSP, as an inline completion and 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
 
 import pytest
 from lsprotocol import types as lsp
@@ -15,15 +13,9 @@ from tests.e2e.assist.conftest import init_params
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # loads a real model
 
-_MISSING = [m for m in ("llama_cpp", "gguf") if importlib.util.find_spec(m) is None]
-if _MISSING:
-    _why = (f"{' and '.join(_MISSING)} not installed: real local inference needs the `local` extra "
-            "(llama-cpp-python) and `gguf` to write the test model")
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true: {_why}", pytrace=False)
-    pytest.skip(_why, allow_module_level=True)
+from tests.fakes.tiny_gguf import require_local_inference, write_tiny_gguf  # noqa: E402
 
-from tests.fakes.tiny_gguf import write_tiny_gguf  # noqa: E402
+require_local_inference()
 
 PY = "def greet(name):\n    return "
 PROMPT = """---

@@ -4,24 +4,16 @@ with a result row answered by llama.cpp (tokens counted, free), not that the cas
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # loads a real model
 
-_MISSING = [m for m in ("llama_cpp", "gguf") if importlib.util.find_spec(m) is None]
-if _MISSING:
-    _why = (f"{' and '.join(_MISSING)} not installed: real local inference needs the `local` extra "
-            "(llama-cpp-python) and `gguf` to write the test model")
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true: {_why}", pytrace=False)
-    pytest.skip(_why, allow_module_level=True)
+from tests.fakes.tiny_gguf import require_local_inference, write_tiny_gguf  # noqa: E402
 
-from tests.fakes.tiny_gguf import write_tiny_gguf  # noqa: E402
+require_local_inference()
 
 PROMPT = """---
 config:
