@@ -53,11 +53,6 @@ def catalog_for(config: Config) -> Catalog:
     return config.derived("catalog", models, lambda: load_catalog(models or None))
 
 
-def price_call(model_id: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> Price:
-    """Price one call against the bundled catalog (use ``Catalog.price_call`` to honour config overrides)."""
-    return _base_catalog().price_call(model_id, input_tokens, output_tokens, cached_input_tokens)
-
-
 __all__ = [
     "Catalog",
     "CatalogConfigError",
@@ -70,5 +65,4 @@ __all__ = [
     "catalog_for",
     "format_models_table",
     "load_catalog",
-    "price_call",
 ]

@@ -21,7 +21,6 @@ from promptls.catalog import (
     PriceTier,
     format_models_table,
     load_catalog,
-    price_call,
 )
 from promptls.catalog.catalog import Catalog
 from promptls.catalog.data_file import COLUMNS as DATA_COLUMNS
@@ -329,11 +328,12 @@ def test_pricing_works_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_price_unknown_model_and_bad_arguments() -> None:
-    assert price_call("no-such-model-anywhere", 10, 10).cost_usd is None
+    catalog = load_catalog()
+    assert catalog.price_call("no-such-model-anywhere", 10, 10).cost_usd is None
     with pytest.raises(ValueError):
-        price_call("gpt-4o", 10, 10, cached_input_tokens=11)
+        catalog.price_call("gpt-4o", 10, 10, cached_input_tokens=11)
     with pytest.raises(ValueError):
-        price_call("gpt-4o", -1, 10)
+        catalog.price_call("gpt-4o", -1, 10)
 
 
 # -- overrides ------------------------------------------------------------------------------------------
